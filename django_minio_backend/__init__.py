@@ -1,0 +1,13 @@
+"""Django storage backend for MinIO and any S3-compatible object store."""
+
+from .apps import DjangoMinioBackendConfig
+from .models import MinioBackend, MinioBackendStatic
+from .utils import get_iso_date, iso_date_prefix
+
+__all__ = [
+    "DjangoMinioBackendConfig",
+    "MinioBackend",
+    "MinioBackendStatic",
+    "get_iso_date",
+    "iso_date_prefix",
+]

@@ -1,0 +1,22 @@
+"""Exceptions raised by django-minio-backend."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """A storage option is missing, misspelled or has a wrong type or value."""
+
+
+class PrivatePublicMixedError(ConfigurationError):
+    """A bucket is listed both in MINIO_PRIVATE_BUCKETS and MINIO_PUBLIC_BUCKETS."""
+
+
+class StorageServerError(OSError):
+    """The S3 server could not be reached or answered with an unexpected error.
+
+    The message names the endpoint and the object, never the credentials.
+    """
+
+
+class ReadOnlyStorageError(PermissionError):
+    """A write was attempted on a storage configured with MINIO_READ_ONLY."""

@@ -1,0 +1,8 @@
+"""Compatible import path for the storage classes (``django_minio_backend.models.MinioBackend``).
+
+This module defines no database models.
+"""
+
+from .storage import MinioBackend, MinioBackendStatic
+
+__all__ = ["MinioBackend", "MinioBackendStatic"]

@@ -1,0 +1,58 @@
+"""The one place that cleans and validates object names.
+
+Django hands storages names in the host OS's style; S3 keys are POSIX-like strings. A name is
+confined to its bucket (and to MINIO_LOCATION when set): no ``..`` segment, no absolute path, no
+NUL or other control character, and at most 1024 bytes of UTF-8, which is S3's limit for a key.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from django.core.exceptions import SuspiciousFileOperation
+
+MAX_KEY_BYTES = 1024
+
+
+def clean_name(name: str) -> str:
+    """Return ``name`` as a normalised POSIX object name, or raise SuspiciousFileOperation."""
+    if not isinstance(name, str):
+        raise SuspiciousFileOperation(f"Object name must be a str, got {type(name).__name__}.")
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise SuspiciousFileOperation(f"Object name {name!r} contains a NUL or control character.")
+    posix = name.replace("\\", "/")
+    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
+        raise SuspiciousFileOperation(f"Object name {name!r} is absolute; give a relative name.")
+    if ".." in posix.split("/"):
+        raise SuspiciousFileOperation(f"Object name {name!r} contains a '..' segment.")
+    keep_trailing_slash = posix.endswith("/")
+    cleaned = posixpath.normpath(posix) if posix else ""
+    if cleaned == ".":
+        cleaned = ""
+    if keep_trailing_slash and cleaned:
+        cleaned += "/"
+    return cleaned
+
+
+def object_key(location: str, name: str) -> str:
+    """Join MINIO_LOCATION and a cleaned name into the S3 key, checking the key's length."""
+    name = clean_name(name)
+    key = f"{location}/{name}" if location and name else (location or name)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise SuspiciousFileOperation(
+            f"Object name {name[:64]!r}... is {len(key.encode('utf-8'))} bytes; S3 allows {MAX_KEY_BYTES}."
+        )
+    return key
+
+
+def name_from_key(location: str, key: str) -> str:
+    """The storage name for an S3 key under MINIO_LOCATION (the inverse of object_key)."""
+    if location and key.startswith(location + "/"):
+        return key[len(location) + 1 :]
+    return key
+
+
+def directory_prefix(location: str, path: str) -> str:
+    """The listing prefix for a directory ``path`` ('' is the root), ending in '/' unless empty."""
+    key = object_key(location, path).rstrip("/")
+    return f"{key}/" if key else ""

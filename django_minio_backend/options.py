@@ -1,0 +1,453 @@
+"""The one table of storage options: keys, defaults, types and validation.
+
+Every ``MINIO_*`` key a storage understands is declared in ``OPTION_TABLE``. A storage's
+OPTIONS are parsed once, by :func:`parse_options`, into a frozen :class:`StorageOptions`.
+Nothing else in the package reads settings for storage options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+
+from .errors import ConfigurationError, PrivatePublicMixedError
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+MIN_PART_SIZE = 5 * MiB  # S3's smallest multipart part (all but the last)
+MAX_PART_SIZE = 5 * GiB
+MAX_URL_EXPIRY = timedelta(days=7)  # SigV4 presigned URLs cannot live longer
+
+DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
+DEFAULT_STATIC_BUCKET = "auto-generated-bucket-static-files"
+
+# Keys that older setups put in top-level settings; read there when OPTIONS lacks them.
+TOP_LEVEL_FALLBACK_KEYS = ("MINIO_URL_CACHING_ENABLED", "MINIO_URL_CACHE_TIMEOUT", "MINIO_URL_CACHE_PREFIX")
+
+_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_OBJECT_HEADER_KEYS = ("MINIO_CACHE_CONTROL", "MINIO_CONTENT_DISPOSITION", "MINIO_CONTENT_LANGUAGE")
+
+_UNSET = object()
+
+
+# -- validators: (key, value) -> cleaned value, or ConfigurationError naming the key ----------
+
+
+def _fail(key: str, problem: str, fix: str) -> ConfigurationError:
+    return ConfigurationError(f"{key}: {problem}. {fix}")
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(key, f"expected True or False, got {_type_name(value)} {value!r}", "Use a bool.")
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(key, f"expected a string, got {_type_name(value)}", "Use a str.")
+    return value
+
+
+def _optional_text(key: str, value: Any) -> str | None:
+    return None if value is None else _text(key, value)
+
+
+def _endpoint(key: str, value: Any) -> str:
+    value = _text(key, value).strip()
+    if "://" in value:
+        raise _fail(
+            key,
+            f"{value!r} contains a URL scheme",
+            "Give host[:port] only, and choose the scheme with MINIO_USE_HTTPS "
+            "(or MINIO_EXTERNAL_ENDPOINT_USE_HTTPS).",
+        )
+    if "/" in value.rstrip("/"):
+        raise _fail(key, f"{value!r} contains a path", "Give host[:port] only.")
+    return value.rstrip("/")
+
+
+def _location(key: str, value: Any) -> str:
+    value = _text(key, value).strip("/")
+    if any(part in ("", ".", "..") for part in value.split("/")) and value:
+        raise _fail(key, f"{value!r} has an empty, '.' or '..' segment", "Use a plain prefix like 'media'.")
+    return value
+
+
+def _public_base_url(key: str, value: Any) -> str | None:
+    value = _optional_text(key, value)
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise _fail(key, f"{value!r} is not an http(s) URL", "Use e.g. 'https://cdn.example.com/media'.")
+    return value.rstrip("/")
+
+
+def bucket_name_problem(name: Any) -> str | None:
+    """Return why ``name`` is not a valid S3 bucket name, or None when it is valid."""
+    if not isinstance(name, str):
+        return f"expected a string, got {_type_name(name)}"
+    if not _BUCKET_NAME.match(name) or ".." in name:
+        return f"{name!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, '.' and '-')"
+    return None
+
+
+def _bucket(key: str, value: Any) -> str:
+    problem = bucket_name_problem(value)
+    if problem:
+        raise _fail(key, problem, "Rename the bucket.")
+    return value
+
+
+def _bucket_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise _fail(key, f"expected a list of bucket names, got {_type_name(value)}", "Use a list.")
+    return tuple(_bucket(key, item) for item in value)
+
+
+def _expiry(key: str, value: Any) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise _fail(
+            key,
+            f"expected a datetime.timedelta, got {_type_name(value)} {value!r}",
+            "Use e.g. timedelta(hours=12).",
+        )
+    if value <= timedelta(0) or value > MAX_URL_EXPIRY:
+        raise _fail(key, f"{value} is outside (0, 7 days]", "S3 presigned URLs last at most 7 days.")
+    return value
+
+
+def _int_between(low: int, high: int) -> Callable[[str, Any], int]:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(key, f"expected an int, got {_type_name(value)}", "Use a number of bytes.")
+        if not low <= value <= high:
+            raise _fail(key, f"{value} is outside [{low}, {high}]", f"Use a value from {low} to {high}.")
+        return value
+
+    return check
+
+
+def _seconds(key: str, value: Any) -> float:
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _fail(key, f"expected a positive number of seconds, got {value!r}", "Use e.g. 5.")
+    return float(value)
+
+
+def _optional_seconds(key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(_seconds(key, value))
+
+
+def _retries(key: str, value: Any) -> int:
+    return _int_between(0, 20)(key, value)
+
+
+def _policy_hooks(key: str, value: Any) -> tuple[tuple[str, dict], ...]:
+    if not isinstance(value, list | tuple):
+        raise _fail(key, f"expected a list of (bucket, policy dict), got {_type_name(value)}", "Use a list.")
+    hooks = []
+    for item in value:
+        if not (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict)):
+            raise _fail(key, f"{item!r} is not a (bucket name, policy dict) pair", "Fix that entry.")
+        hooks.append((_bucket(key, item[0]), item[1]))
+    return tuple(hooks)
+
+
+def _http_client(key: str, value: Any) -> Any:
+    if value is not None and not callable(getattr(value, "urlopen", None)):
+        raise _fail(
+            key, f"expected a urllib3.PoolManager, got {_type_name(value)}", "Pass urllib3.PoolManager(...)."
+        )
+    return value
+
+
+def _str_or_callable(key: str, value: Any) -> str | Callable[[str], str] | None:
+    if value is None or value == "" or callable(value):
+        return value or None
+    return _text(key, value)
+
+
+def _metadata(key: str, value: Any) -> dict:
+    if not isinstance(value, Mapping):
+        raise _fail(key, f"expected a dict, got {_type_name(value)}", "Use {'name': value or callable}.")
+    for meta_key, meta_value in value.items():
+        if not isinstance(meta_key, str) or not (isinstance(meta_value, str) or callable(meta_value)):
+            raise _fail(key, f"entry {meta_key!r} must map a str to a str or a callable", "Fix that entry.")
+    return dict(value)
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    key: str
+    attr: str
+    default: Any  # a value, or a callable(parsed: dict) -> value for derived defaults
+    check: Callable[[str, Any], Any]
+    doc: str
+
+
+def _same_as(attr: str) -> Callable[[dict], Any]:
+    return lambda parsed: parsed[attr]
+
+
+OPTION_TABLE: tuple[Option, ...] = (
+    Option("MINIO_ENDPOINT", "endpoint", "", _endpoint, "host[:port] Django uses for I/O."),
+    Option(
+        "MINIO_EXTERNAL_ENDPOINT",
+        "external_endpoint",
+        _same_as("endpoint"),
+        _endpoint,
+        "host[:port] used in URLs given to users.",
+    ),
+    Option("MINIO_USE_HTTPS", "use_https", False, _bool, "Use https for MINIO_ENDPOINT."),
+    Option(
+        "MINIO_EXTERNAL_ENDPOINT_USE_HTTPS",
+        "external_use_https",
+        _same_as("use_https"),
+        _bool,
+        "Use https in URLs for MINIO_EXTERNAL_ENDPOINT.",
+    ),
+    Option("MINIO_ACCESS_KEY", "access_key", "", _text, "Access key."),
+    Option("MINIO_SECRET_KEY", "secret_key", "", _text, "Secret key."),
+    Option("MINIO_REGION", "region", "us-east-1", _text, "Region used for signing (no lookup)."),
+    Option("MINIO_PRIVATE_BUCKETS", "private_buckets", (), _bucket_list, "Buckets served by presigned URLs."),
+    Option("MINIO_PUBLIC_BUCKETS", "public_buckets", (), _bucket_list, "Buckets served by plain URLs."),
+    Option("MINIO_DEFAULT_BUCKET", "default_bucket", DEFAULT_MEDIA_BUCKET, _bucket, "Media bucket."),
+    Option(
+        "MINIO_STATIC_FILES_BUCKET",
+        "static_bucket",
+        DEFAULT_STATIC_BUCKET,
+        _bucket,
+        "Static files bucket (always public).",
+    ),
+    Option("MINIO_URL_EXPIRY_HOURS", "url_expiry", timedelta(days=7), _expiry, "Presigned URL lifetime."),
+    Option(
+        "MINIO_CONSISTENCY_CHECK_ON_START",
+        "consistency_check_on_start",
+        False,
+        _bool,
+        "Create and fix buckets when Django starts.",
+    ),
+    Option(
+        "MINIO_BUCKET_CHECK_ON_SAVE",
+        "bucket_check_on_save",
+        False,
+        _bool,
+        "Create a missing bucket on the first save.",
+    ),
+    Option("MINIO_POLICY_HOOKS", "policy_hooks", (), _policy_hooks, "(bucket, policy) pairs to apply."),
+    Option("MINIO_HTTP_CLIENT", "http_client", None, _http_client, "A urllib3.PoolManager to use."),
+    Option(
+        "MINIO_MULTIPART_UPLOAD",
+        "multipart_upload",
+        False,
+        _bool,
+        "Use MINIO_MULTIPART_THRESHOLD/PART_SIZE instead of the defaults.",
+    ),
+    Option(
+        "MINIO_MULTIPART_THRESHOLD",
+        "multipart_threshold",
+        10 * MiB,
+        _int_between(0, MAX_PART_SIZE),
+        "Uploads larger than this go multipart.",
+    ),
+    Option(
+        "MINIO_MULTIPART_PART_SIZE",
+        "multipart_part_size",
+        10 * MiB,
+        _int_between(MIN_PART_SIZE, MAX_PART_SIZE),
+        "Multipart part size.",
+    ),
+    Option("MINIO_URL_CACHING_ENABLED", "url_caching_enabled", False, _bool, "Cache presigned URLs."),
+    Option(
+        "MINIO_URL_CACHE_TIMEOUT",
+        "url_cache_timeout",
+        None,
+        _optional_seconds,
+        "Seconds a cached URL is kept (default 80% of the expiry, never longer than it).",
+    ),
+    Option("MINIO_URL_CACHE_PREFIX", "url_cache_prefix", "minio_url_", _text, "Cache key prefix."),
+    # Options this package adds.
+    Option("MINIO_CONNECT_TIMEOUT", "connect_timeout", 5.0, _seconds, "TCP connect timeout, seconds."),
+    Option("MINIO_READ_TIMEOUT", "read_timeout", 60.0, _seconds, "Socket read timeout, seconds."),
+    Option(
+        "MINIO_MAX_RETRIES", "max_retries", 3, _retries, "Retries on connection errors, 5xx and SlowDown."
+    ),
+    Option(
+        "MINIO_HEALTH_CHECK_TIMEOUT",
+        "health_check_timeout",
+        3.0,
+        _seconds,
+        "Total time the health probe may take, seconds.",
+    ),
+    Option("MINIO_READ_ONLY", "read_only", False, _bool, "Refuse save() and delete()."),
+    Option("MINIO_LOCATION", "location", "", _location, "Key prefix every object name lives under."),
+    Option(
+        "MINIO_PUBLIC_BASE_URL",
+        "public_base_url",
+        None,
+        _public_base_url,
+        "Base URL (CDN/proxy) for public buckets' URLs.",
+    ),
+    Option(
+        "MINIO_CACHE_CONTROL",
+        "cache_control",
+        None,
+        _str_or_callable,
+        "Cache-Control for uploads: a str or callable(name).",
+    ),
+    Option(
+        "MINIO_CONTENT_DISPOSITION",
+        "content_disposition",
+        None,
+        _str_or_callable,
+        "Content-Disposition for uploads: a str or callable(name).",
+    ),
+    Option(
+        "MINIO_CONTENT_LANGUAGE",
+        "content_language",
+        None,
+        _str_or_callable,
+        "Content-Language for uploads: a str or callable(name).",
+    ),
+    Option("MINIO_METADATA", "metadata", {}, _metadata, "User metadata for uploads: values or callables."),
+)
+
+OPTION_KEYS = frozenset(option.key for option in OPTION_TABLE)
+
+
+@dataclasses.dataclass(frozen=True)
+class StorageOptions:
+    """The parsed, validated OPTIONS of one storage. Immutable."""
+
+    endpoint: str
+    external_endpoint: str
+    use_https: bool
+    external_use_https: bool
+    access_key: str
+    secret_key: str = dataclasses.field(repr=False)
+    region: str = "us-east-1"
+    private_buckets: tuple[str, ...] = ()
+    public_buckets: tuple[str, ...] = ()
+    default_bucket: str = DEFAULT_MEDIA_BUCKET
+    static_bucket: str = DEFAULT_STATIC_BUCKET
+    url_expiry: timedelta = timedelta(days=7)
+    consistency_check_on_start: bool = False
+    bucket_check_on_save: bool = False
+    policy_hooks: tuple[tuple[str, dict], ...] = ()
+    http_client: Any = dataclasses.field(default=None, repr=False, compare=False)
+    multipart_upload: bool = False
+    multipart_threshold: int = 10 * MiB
+    multipart_part_size: int = 10 * MiB
+    url_caching_enabled: bool = False
+    url_cache_timeout: int | None = None
+    url_cache_prefix: str = "minio_url_"
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_retries: int = 3
+    health_check_timeout: float = 3.0
+    read_only: bool = False
+    location: str = ""
+    public_base_url: str | None = None
+    cache_control: Any = None
+    content_disposition: Any = None
+    content_language: Any = None
+    metadata: Any = dataclasses.field(default_factory=dict)
+
+    @property
+    def effective_url_cache_timeout(self) -> int:
+        """Seconds a cached URL may live: the configured value, clamped below the URL's expiry."""
+        expiry = int(self.url_expiry.total_seconds())
+        if self.url_cache_timeout is None:
+            return int(expiry * 0.8)
+        return min(self.url_cache_timeout, expiry)
+
+    @property
+    def upload_part_size(self) -> int:
+        return self.multipart_part_size if self.multipart_upload else 10 * MiB
+
+    @property
+    def upload_threshold(self) -> int:
+        return self.multipart_threshold if self.multipart_upload else 10 * MiB
+
+
+def closest_key(key: str) -> str | None:
+    matches = difflib.get_close_matches(key, sorted(OPTION_KEYS), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_key_error(key: str) -> ConfigurationError:
+    suggestion = closest_key(key)
+    fix = f"Did you mean {suggestion}?" if suggestion else "Remove it; see the README's option table."
+    return ConfigurationError(f"{key}: unknown storage option. {fix}")
+
+
+def _with_top_level_fallbacks(raw: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(raw)
+    for key in TOP_LEVEL_FALLBACK_KEYS:
+        if key not in merged and hasattr(settings, key):
+            merged[key] = getattr(settings, key)
+    return merged
+
+
+def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
+    """Validate a storage's OPTIONS mapping and return the frozen options.
+
+    Raises ConfigurationError naming the key for an unknown key, a wrong type or a bad value,
+    and PrivatePublicMixedError for a bucket listed as both private and public.
+    """
+    raw = _with_top_level_fallbacks(raw)
+    for key in raw:
+        if key not in OPTION_KEYS:
+            raise unknown_key_error(key)
+    parsed: dict[str, Any] = {}
+    for option in OPTION_TABLE:
+        value = raw.get(option.key, _UNSET)
+        if value is _UNSET or (value is None and callable(option.default)):
+            parsed[option.attr] = option.default(parsed) if callable(option.default) else option.default
+        else:
+            parsed[option.attr] = option.check(option.key, value)
+    both = sorted(set(parsed["private_buckets"]) & set(parsed["public_buckets"]))
+    if both:
+        raise PrivatePublicMixedError(
+            f"MINIO_PRIVATE_BUCKETS and MINIO_PUBLIC_BUCKETS both list {', '.join(both)}. "
+            "Keep each bucket in one list."
+        )
+    return StorageOptions(**parsed)
+
+
+def option_problems(raw: Mapping[str, Any]) -> list[ConfigurationError]:
+    """Every problem in ``raw``, not just the first; used by the system checks."""
+    problems: list[ConfigurationError] = []
+    raw = _with_top_level_fallbacks(raw)
+    for key in raw:
+        if key not in OPTION_KEYS:
+            problems.append(unknown_key_error(key))
+    for option in OPTION_TABLE:
+        if option.key in raw and raw[option.key] is not None:
+            try:
+                option.check(option.key, raw[option.key])
+            except ConfigurationError as error:
+                problems.append(error)
+    if not problems:
+        try:
+            parse_options(raw)
+        except ConfigurationError as error:
+            problems.append(error)
+    return problems

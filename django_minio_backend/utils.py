@@ -1,0 +1,41 @@
+"""Public helpers kept for compatibility with the 4.x line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from .errors import ConfigurationError, PrivatePublicMixedError
+from .health import MinioServerStatus
+
+__all__ = [
+    "ConfigurationError",
+    "MinioServerStatus",
+    "PrivatePublicMixedError",
+    "get_iso_date",
+    "get_setting",
+    "get_storages_setting",
+    "iso_date_prefix",
+]
+
+
+def get_setting(name: str, default: Any = None) -> Any:
+    """A top-level Django setting, or ``default`` when it is not set."""
+    return getattr(settings, name, default)
+
+
+def get_storages_setting(name: str, storage: str = "default", default: Any = None) -> Any:
+    """A key of ``STORAGES[storage]["OPTIONS"]``, or ``default`` when absent."""
+    return settings.STORAGES.get(storage, {}).get("OPTIONS", {}).get(name, default)
+
+
+def get_iso_date() -> str:
+    """Today's date in UTC as YYYY-MM-DD."""
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+def iso_date_prefix(_instance: Any, filename: str) -> str:
+    """An ``upload_to`` callable that files uploads under today's UTC date: YYYY-MM-DD/filename."""
+    return f"{get_iso_date()}/{filename}"
