@@ -234,8 +234,11 @@ class MinioBackend(Storage):
 
         return MinioFile(ObjectReader(fetch, name), name, mode)
 
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        self._refuse_if_read_only("save", name or getattr(content, "name", ""))
+        return super().save(name, content, max_length=max_length)
+
     def _save(self, name: str, content: Any) -> str:
-        self._refuse_if_read_only("save", name)
         key = self._key(name)
         if self.options.bucket_check_on_save:
             with self._s3_errors("check bucket of", name):

@@ -1,0 +1,69 @@
+import uuid
+
+import pytest
+
+from django_minio_backend import buckets
+from django_minio_backend.models import MinioBackend
+
+from .helpers import CountingPoolManager
+
+PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
+
+
+@pytest.fixture(scope="session")
+def s3_buckets(s3_server):
+    client = s3_server.client()
+    for bucket in (PRIVATE, PUBLIC, STATIC):
+        buckets.create_bucket(client, bucket, region=s3_server.region, public=bucket != PRIVATE)
+    return PRIVATE, PUBLIC, STATIC
+
+
+@pytest.fixture
+def minio_options(s3_server, s3_buckets):
+    return s3_server.storage_options(
+        MINIO_PRIVATE_BUCKETS=[PRIVATE],
+        MINIO_PUBLIC_BUCKETS=[PUBLIC],
+        MINIO_DEFAULT_BUCKET=PRIVATE,
+        MINIO_STATIC_FILES_BUCKET=STATIC,
+    )
+
+
+@pytest.fixture
+def minio_settings(settings, minio_options):
+    """Point STORAGES at the test server for this test."""
+    settings.STORAGES = {
+        "default": {"BACKEND": "django_minio_backend.models.MinioBackend", "OPTIONS": dict(minio_options)},
+        "staticfiles": {
+            "BACKEND": "django_minio_backend.models.MinioBackendStatic",
+            "OPTIONS": dict(minio_options),
+        },
+    }
+    return settings
+
+
+@pytest.fixture
+def storage(minio_settings):
+    return MinioBackend(bucket_name=PRIVATE, storage_name="default")
+
+
+@pytest.fixture
+def public_storage(minio_settings):
+    return MinioBackend(bucket_name=PUBLIC, storage_name="default")
+
+
+@pytest.fixture
+def counter():
+    pool = CountingPoolManager()
+    yield pool
+    pool.clear()
+
+
+@pytest.fixture
+def counted_storage(minio_settings, counter):
+    return MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter)
+
+
+@pytest.fixture
+def name():
+    """A fresh object name prefix, so tests never see each other's objects."""
+    return f"t-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,48 @@
+"""Object names are POSIX, relative and confined."""
+
+import pytest
+from django.core.exceptions import SuspiciousFileOperation
+
+from django_minio_backend.names import clean_name, directory_prefix, name_from_key, object_key
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("a/b/c.txt", "a/b/c.txt"),
+        ("a\\b\\c.txt", "a/b/c.txt"),
+        ("a//b/./c.txt", "a/b/c.txt"),
+        ("dir/", "dir/"),
+        ("", ""),
+        ("héllo wörld+1.txt", "héllo wörld+1.txt"),
+    ],
+)
+def test_clean_name_normalises_to_posix(raw, cleaned):
+    assert clean_name(raw) == cleaned
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["../etc/passwd", "a/../../b", "/etc/passwd", "\\\\server\\share", "C:\\x", "a\x00b", "a\nb", "a\x7fb"],
+)
+def test_dangerous_names_are_refused(raw):
+    with pytest.raises(SuspiciousFileOperation):
+        clean_name(raw)
+
+
+def test_names_over_1024_bytes_are_refused():
+    object_key("", "a" * 1024)
+    with pytest.raises(SuspiciousFileOperation, match="1024"):
+        object_key("", "é" * 513)
+    with pytest.raises(SuspiciousFileOperation, match="1024"):
+        object_key("media", "a" * 1020)
+
+
+def test_location_prefix_joins_and_cannot_be_escaped():
+    assert object_key("media", "a/b.txt") == "media/a/b.txt"
+    assert name_from_key("media", "media/a/b.txt") == "a/b.txt"
+    assert directory_prefix("media", "") == "media/"
+    assert directory_prefix("", "") == ""
+    assert directory_prefix("", "docs") == "docs/"
+    with pytest.raises(SuspiciousFileOperation):
+        object_key("media", "../other/x")
