@@ -1,0 +1,57 @@
+# Developer entry points. `make demo` and `make test` are the README's quick start.
+PYTHON ?= python3
+PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
+COMPAT_ARGS ?= -m "not browser"
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.installed-test
+
+.PHONY: help venv test test-fast lint demo compat compat-django42 compat-py312 bench clean
+
+help:
+	@echo "make demo     run the example project on an embedded S3 server (http://127.0.0.1:8000)"
+	@echo "make test     create $(VENV), install the package with its test extra, lint, run the suite"
+	@echo "make compat   run the suite with Django 4.2 (Python 3.11) and the newest Django on Python 3.12"
+	@echo "make bench    run the benchmarks in benchmarks/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -e ".[test]"
+	touch $@
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -x -q $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(PY) examples/run_demo.py
+
+# Compatibility matrix: oldest supported Django, and the newest Django on Python 3.12.
+compat: compat-django42 compat-py312
+
+compat-django42:
+	$(PYTHON) -m venv .venv-django42
+	.venv-django42/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" "Django>=4.2,<5.0"
+	.venv-django42/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_ARGS)
+
+compat-py312:
+	$(PY312) -m venv .venv-py312
+	.venv-py312/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" --upgrade Django
+	.venv-py312/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .venv-django42 .venv-py312 .pytest_cache .ruff_cache *.egg-info
