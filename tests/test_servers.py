@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import urllib3
 from minio import Minio
 from minio.error import S3Error
 
-from django_minio_backend.testing import S3Server, empty_bucket, start_server
+from django_minio_backend.testing import S3Server, _rgw, empty_bucket, start_server
 from django_minio_backend.testing._process import pid_alive
 
 DENIED_CODES = {"SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId"}
@@ -313,3 +314,73 @@ def test_plugin_starts_no_server_unless_asked(tmp_path: Path) -> None:
     out = run_inner_pytest(tmp_path, {"MINIO_TEST_SERVER": "moto"}, "-k", "without_server")
     assert "1 passed" in out
     assert "S3 test server used" not in out
+
+
+def ceph_daemon_pids() -> set[int]:
+    pids = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            program = cmdline.read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        pid = int(cmdline.parent.name)
+        if program.rsplit(b"/", 1)[-1] in (b"ceph-mon", b"ceph-osd", b"radosgw") and pid_alive(pid):
+            pids.add(pid)
+    return pids
+
+
+def rgw_workdirs() -> set[Path]:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("dmb-rgw-*"))
+
+
+def fake_programs(directory: Path, names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    directory.mkdir()
+    for name in names:
+        script = directory / name
+        script.write_text(f"#!/bin/sh\necho 'fake {name} failed' >&2\nexit 1\n")
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.fixture
+def broken_ceph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Ceph program on PATH fails, so auto mode tries RGW and sees it fail."""
+    fake_programs(tmp_path / "bin", _rgw.BINARIES, monkeypatch)
+    monkeypatch.setenv("MINIO_TEST_SERVER", "auto")
+    monkeypatch.delenv("MINIO_TEST_ENDPOINT", raising=False)
+
+
+def test_auto_falls_back_to_moto_when_rgw_fails(
+    broken_ceph: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("S3_STRICT", raising=False)
+    caplog.set_level(logging.WARNING, logger="django_minio_backend.testing")
+    with start_server() as running:
+        assert running.server.kind == "moto"
+    assert "falling back to moto" in caplog.text
+    assert "fake ceph-authtool failed" in caplog.text
+
+
+def test_auto_with_s3_strict_raises_when_rgw_fails(
+    broken_ceph: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("S3_STRICT", "1")
+    before = rgw_workdirs()
+    with pytest.raises(RuntimeError, match="S3_STRICT=1") as info:
+        start_server()
+    assert "fake ceph-authtool failed" in str(info.value)
+    assert rgw_workdirs() == before
+
+
+@pytest.mark.skipif(not _rgw.available(), reason="Ceph RGW programs are not installed")
+def test_rgw_failing_late_stops_its_daemons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_programs(tmp_path / "bin", ("radosgw",), monkeypatch)
+    daemons, workdirs = ceph_daemon_pids(), rgw_workdirs()
+    with pytest.raises(RuntimeError, match="Ceph RGW did not start") as info:
+        start_server("rgw")
+    assert "fake radosgw failed" in str(info.value)
+    assert "--- mon.a.log" in str(info.value)
+    assert ceph_daemon_pids() == daemons
+    assert rgw_workdirs() == workdirs

@@ -1,0 +1,271 @@
+"""Start a throw-away single-node Ceph cluster with a RADOS Gateway on a free loopback port.
+
+One monitor, one OSD keeping its data in RAM (memstore), no manager, and radosgw with the beast
+frontend. Everything lives in a fresh temporary directory and every command gets ``-c <conf>``,
+so nothing reads or writes /etc/ceph or /var/lib/ceph.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import string
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from ._process import LOOPBACK, free_ports, http_status, kill_pid, pid_alive, tail
+from .servers import RunningServer, S3Server
+
+logger = logging.getLogger("django_minio_backend.testing")
+
+BINARIES = (
+    "ceph-mon",
+    "ceph-osd",
+    "radosgw",
+    "radosgw-admin",
+    "monmaptool",
+    "ceph-authtool",
+    "ceph",
+)
+READY_TIMEOUT = 30.0
+START_ATTEMPTS = 3
+COMMAND_TIMEOUT = 60.0
+REGION = "us-east-1"
+# Stop order: the gateway first, the monitor last.
+DAEMONS = ("client.rgw", "osd.0", "mon.a")
+
+CONFIG = """\
+[global]
+fsid = {fsid}
+mon host = [v2:{host}:{mon_v2},v1:{host}:{mon_v1}]
+mon initial members = a
+public addr = {host}
+cluster addr = {host}
+ms bind ipv6 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+keyring = {d}/keyring
+run dir = {d}/run
+admin socket = {d}/run/$name.asok
+log file = {d}/log/$name.log
+log to stderr = false
+err to stderr = false
+mon cluster log file = {d}/log/cluster.log
+mon data avail warn = 0
+mon data avail crit = 0
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon max pg per osd = 1000
+paxos propose interval = 0.05
+paxos min wait = 0.01
+# Fail at once when a port is taken (start_rgw retries with new ports) instead of 3 x 5 s.
+ms bind retry count = 1
+
+[mon]
+mon data = {d}/mon/$id
+pid file = {d}/run/$name.pid
+
+[osd]
+osd data = {d}/osd/$id
+osd objectstore = memstore
+memstore device bytes = 2147483648
+pid file = {d}/run/$name.pid
+
+[client]
+ms mon client mode = crc
+rgw data = {d}/rgw
+
+[client.rgw]
+rgw frontends = beast endpoint={host}:{rgw_port}
+# Lifecycle workers sleep 5 s between lock attempts and hold up shutdown by that long.
+rgw enable lc threads = false
+pid file = {d}/run/$name.pid
+"""
+
+
+def missing_binaries() -> list[str]:
+    return [name for name in BINARIES if shutil.which(name) is None]
+
+
+def available() -> bool:
+    """True when every Ceph program the gateway needs is on PATH."""
+    return not missing_binaries()
+
+
+def _random_key(length: int, alphabet: str) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class _Cluster:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.conf = workdir / "ceph.conf"
+        self.fsid = str(uuid.uuid4())
+        self.mon_v2, self.mon_v1, self.rgw_port = free_ports(3)
+
+    def write_config(self) -> None:
+        for sub in ("run", "log", "mon/a", "osd/0", "rgw"):
+            (self.workdir / sub).mkdir(parents=True)
+        self.conf.write_text(
+            CONFIG.format(
+                fsid=self.fsid,
+                host=LOOPBACK,
+                mon_v2=self.mon_v2,
+                mon_v1=self.mon_v1,
+                rgw_port=self.rgw_port,
+                d=self.workdir,
+            )
+        )
+
+    def run(self, program: str, *args: str) -> str:
+        """Run a Ceph command to completion and return its standard output."""
+        argv = [program, "-c", str(self.conf), *args]
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr}")
+        return result.stdout
+
+    def spawn(self, program: str, *args: str) -> None:
+        """Start a daemon; it forks into the background and writes its pid file."""
+        with (self.workdir / "log" / "daemons.out").open("ab") as out:
+            subprocess.run(
+                [program, "-c", str(self.conf), *args],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=COMMAND_TIMEOUT,
+                cwd=self.workdir,
+                check=True,
+            )
+
+    def pid(self, daemon: str) -> int | None:
+        try:
+            return int((self.workdir / "run" / f"{daemon}.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def pids(self) -> tuple[int, ...]:
+        return tuple(pid for pid in map(self.pid, DAEMONS) if pid is not None)
+
+    def logs_tail(self, lines: int = 15) -> str:
+        parts = []
+        for log in sorted((self.workdir / "log").glob("*")):
+            text = tail(log, lines)
+            if text:
+                parts.append(f"--- {log.name}\n{text}")
+        return "\n".join(parts)
+
+    def kill(self) -> None:
+        for pid in self.pids():
+            kill_pid(pid)
+
+
+def _create_cluster(cluster: _Cluster) -> None:
+    work = cluster.workdir
+    cluster.write_config()
+    keyring = str(work / "keyring")
+    cluster.run(
+        "ceph-authtool", "--create-keyring", keyring, "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"
+    )
+    mon_addrs = f"[v2:{LOOPBACK}:{cluster.mon_v2},v1:{LOOPBACK}:{cluster.mon_v1}]"
+    cluster.run(
+        "monmaptool", "--create", "--fsid", cluster.fsid, "--addv", "a", mon_addrs, str(work / "monmap")
+    )
+    cluster.run("ceph-mon", "--mkfs", "-i", "a", "--monmap", str(work / "monmap"), "--keyring", keyring)
+    cluster.spawn("ceph-mon", "-i", "a")
+    osd_uuid = str(uuid.uuid4())
+    osd_id = cluster.run("ceph", "--connect-timeout", "20", "osd", "new", osd_uuid).strip()
+    cluster.run("ceph-osd", "--mkfs", "-i", osd_id, "--osd-uuid", osd_uuid)
+    cluster.spawn("ceph-osd", "-i", osd_id)
+
+
+def _create_user(cluster: _Cluster) -> tuple[str, str]:
+    access_key = _random_key(20, string.ascii_uppercase + string.digits)
+    secret_key = _random_key(40, string.ascii_letters + string.digits)
+    cluster.run(
+        "radosgw-admin",
+        "user",
+        "create",
+        "--uid=django-minio-backend-tests",
+        "--display-name=django-minio-backend tests",
+        f"--access-key={access_key}",
+        f"--secret={secret_key}",
+    )
+    # Without this GetBucketLocation answers "default" and clients sign for that region.
+    cluster.run("radosgw-admin", "zonegroup", "modify", "--rgw-zonegroup=default", f"--api-name={REGION}")
+    return access_key, secret_key
+
+
+def _wait_ready(url: str, rgw_pid: int | None) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if http_status(url) == 200:
+            return
+        if rgw_pid is None or not pid_alive(rgw_pid):
+            raise RuntimeError("radosgw exited during start-up")
+        time.sleep(0.05)
+    raise RuntimeError(f"radosgw not ready at {url} after {READY_TIMEOUT:.0f} s")
+
+
+def _start_once() -> RunningServer:
+    started = time.monotonic()
+    cluster = _Cluster(Path(tempfile.mkdtemp(prefix="dmb-rgw-")))
+    try:
+        _create_cluster(cluster)
+        access_key, secret_key = _create_user(cluster)
+        cluster.spawn("radosgw", "-n", "client.rgw")
+        # Read the pid at once: radosgw removes its pid file when it exits.
+        rgw_pid = cluster.pid("client.rgw")
+        endpoint = f"{LOOPBACK}:{cluster.rgw_port}"
+        _wait_ready(f"http://{endpoint}/", rgw_pid)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        logs = cluster.logs_tail()
+        cluster.kill()
+        shutil.rmtree(cluster.workdir, ignore_errors=True)
+        raise RuntimeError(f"Ceph RGW did not start: {exc}\n{logs}") from exc
+    except BaseException:
+        cluster.kill()
+        shutil.rmtree(cluster.workdir, ignore_errors=True)
+        raise
+    server = S3Server(kind="rgw", endpoint=endpoint, access_key=access_key, secret_key=secret_key)
+    elapsed = time.monotonic() - started
+    running = RunningServer(server, pids=cluster.pids(), workdir=cluster.workdir, startup_seconds=elapsed)
+    logger.info("Ceph RGW ready at %s in %.2f s", server.url, elapsed)
+    return running
+
+
+def start_rgw() -> RunningServer:
+    """Create the cluster, start radosgw, create an S3 user, and wait until GET / answers 200.
+
+    Raises RuntimeError with the tail of the Ceph logs when anything fails. A start that lost
+    one of its ports to another process between choosing and binding it is retried.
+    """
+    missing = missing_binaries()
+    if missing:
+        raise RuntimeError(f"Ceph RGW needs these programs on PATH: {', '.join(missing)}")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_once()
+        except RuntimeError as exc:
+            if attempt == START_ATTEMPTS or "Address already in use" not in str(exc):
+                raise
+            logger.info("Ceph RGW lost a port to another process, retrying with new ports")
+    raise AssertionError("unreachable")
