@@ -25,12 +25,21 @@ class NonSeekableStream:
 
     def __init__(self, data: bytes, chunk: int = 65536):
         self._data, self._pos, self._chunk = data, 0, chunk
+        self._total = None
 
     def read(self, size=-1):
         size = self._chunk if size is None or size < 0 else min(size, self._chunk)
+        if self._total is not None:  # repeat the block until _total bytes were given
+            size = min(size, self._total - self._pos)
+            self._pos += size
+            return self._data[:size]
         out = self._data[self._pos : self._pos + size]
         self._pos += len(out)
         return out
+
+    def repeat(self, total: int) -> "NonSeekableStream":
+        self._total = total
+        return self
 
 
 def stored(storage, name):
@@ -334,3 +343,54 @@ def test_wrong_secret_is_rejected(minio_settings, name):
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="not-the-secret")
     with pytest.raises(StorageServerError, match="SignatureDoesNotMatch|AccessDenied|403"):
         storage.save(f"{name}/w.txt", ContentFile(b"w"))
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def test_save_and_read_memory_stays_bounded_by_the_part_size(minio_settings, name):
+    import tracemalloc
+
+    part = 5 * 1024 * 1024
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        MINIO_MULTIPART_UPLOAD=True,
+        MINIO_MULTIPART_PART_SIZE=part,
+        MINIO_MULTIPART_THRESHOLD=part,
+        replace_existing=True,
+    )
+    size = 96 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        storage.save(f"{name}/big.bin", NonSeekableStream(b"\xab" * (1 << 20), chunk=1 << 20).repeat(size))
+        _, save_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        total = 0
+        with storage.open(f"{name}/big.bin") as handle:
+            while chunk := handle.read(1 << 20):
+                total += len(chunk)
+        _, read_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == size
+    # Up to 3 parts in flight plus the part being assembled (minio concatenates reads): ~6 parts,
+    # whatever the object size. An unbounded upload would hold all 96 MiB.
+    assert save_peak < 8 * part, f"save peaked at {save_peak / 2**20:.1f} MiB for a 96 MiB object"
+    assert read_peak < 4 * 1024 * 1024, f"read peaked at {read_peak / 2**20:.1f} MiB"
+
+
+def test_requests_per_operation(counted_storage, counter, name):
+    saved = counted_storage.save(f"{name}/c.txt", ContentFile(b"count me"))
+    for action, expected in (
+        (lambda: counted_storage.exists(saved), ["HEAD"]),
+        (lambda: counted_storage.size(saved), ["HEAD"]),
+        (lambda: counted_storage.get_modified_time(saved), ["HEAD"]),
+        (lambda: counted_storage.url(saved), []),
+        (lambda: counted_storage.open(saved).read(), ["GET"]),
+        (lambda: counted_storage.listdir(name), ["GET"]),
+        (lambda: counted_storage.delete(saved), ["DELETE"]),
+    ):
+        counter.reset()
+        action()
+        assert counter.methods() == expected
