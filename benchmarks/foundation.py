@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._django import PRIVATE, PUBLIC, configure, create_buckets  # noqa: E402
+from benchmarks._django import PRIVATE, PUBLIC, configure, create_buckets
 
 BIG = 256 * 1024 * 1024
 CHUNK = 1024 * 1024
