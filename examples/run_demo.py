@@ -88,12 +88,13 @@ def prepare() -> None:
 def banner(host: str, port: int) -> None:
     from django.conf import settings
 
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # a container listens on all addresses
     print(
         "\n"
-        f"  django-minio-backend demo: http://{host}:{port}/\n"
+        f"  django-minio-backend demo: http://{shown}:{port}/\n"
         f"  admin login: {settings.DEMO_ADMIN_USER} / {settings.DEMO_ADMIN_PASSWORD}"
-        f"  (http://{host}:{port}/admin/)\n"
-        f"  S3 endpoint: {os.environ.get('MINIO_ENDPOINT')}   health: http://{host}:{port}/health/\n"
+        f"  (http://{shown}:{port}/admin/)\n"
+        f"  S3 endpoint: {os.environ.get('MINIO_ENDPOINT')}   health: http://{shown}:{port}/health/\n"
         "  Press Ctrl-C to stop.\n",
         flush=True,
     )
