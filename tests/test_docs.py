@@ -1,0 +1,48 @@
+"""The documentation cannot drift from the code: every option is documented, every link resolves."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from django_minio_backend.options import OPTION_TABLE
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ("README.md", "MIGRATIONS.md", "CONTRIBUTE.md")
+
+
+def section(text: str, heading: str) -> str:
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def test_every_option_has_a_row_in_the_readme_reference(readme):
+    rows = re.findall(r"^\| `(MINIO_[A-Z_]+)` \|", section(readme, "Configuration reference"), re.M)
+    table_keys = [option.key for option in OPTION_TABLE]
+    assert sorted(set(table_keys) - set(rows)) == [], "options missing from README.md's reference"
+    assert sorted(set(rows) - set(table_keys)) == [], "README.md documents options the code does not have"
+    assert len(rows) == len(set(rows)), "an option is documented twice"
+
+
+def test_quick_start_comes_first_with_the_two_commands(readme):
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings[0] == "Quick start"
+    quick = section(readme, "Quick start")
+    assert "make demo" in quick and "make test" in quick
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_relative_links_point_at_files_in_the_repository(doc):
+    text = (ROOT / doc).read_text()
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        assert (ROOT / target).exists(), f"{doc} links to {target}, which does not exist"
