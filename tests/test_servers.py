@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import urllib3
 from minio import Minio
+from minio.datatypes import PostPolicy
 from minio.error import S3Error
+from minio.versioningconfig import ENABLED, VersioningConfig
 
-from django_minio_backend.testing import S3Server, _rgw, empty_bucket, start_server
+from django_minio_backend.testing import S3Server, _moto, _rgw, empty_bucket, start_server
 from django_minio_backend.testing._process import pid_alive
 
 DENIED_CODES = {"SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId"}
@@ -103,14 +108,15 @@ def test_client_without_region_discovers_it(
         secret_key=s3_server.secret_key,
         secure=s3_server.use_https,
     )
-    put_text(s3_server, bucket, "region.txt", "signed for the right region")
+    data = b"signed for the right region"
+    client.put_object(bucket_name=bucket, object_name="region.txt", data=io.BytesIO(data), length=len(data))
     url = client.presigned_get_object(
         bucket_name=bucket, object_name="region.txt", expires=timedelta(minutes=5)
     )
     assert f"%2F{s3_server.region}%2Fs3%2F" in url
     response = http.request("GET", url)
     assert response.status == 200
-    assert response.data == b"signed for the right region"
+    assert response.data == data
 
 
 def test_empty_bucket_removes_every_object(s3_server: S3Server, bucket: str) -> None:
@@ -119,6 +125,45 @@ def test_empty_bucket_removes_every_object(s3_server: S3Server, bucket: str) -> 
     assert empty_bucket(s3_server, bucket) == 3
     assert listed(s3_server.client(), bucket) == []
     assert empty_bucket(s3_server, bucket) == 0
+
+
+def test_empty_bucket_removes_every_version(s3_server: S3Server, bucket: str) -> None:
+    client = s3_server.client()
+    client.set_bucket_versioning(bucket_name=bucket, config=VersioningConfig(ENABLED))
+    put_text(s3_server, bucket, "v.txt", "one")
+    put_text(s3_server, bucket, "v.txt", "two")
+    client.remove_object(bucket_name=bucket, object_name="v.txt")  # leaves a delete marker
+    versions = list(client.list_objects(bucket_name=bucket, include_version=True))
+    assert len(versions) == 3
+    assert empty_bucket(s3_server, bucket) == 3
+    assert list(client.list_objects(bucket_name=bucket, include_version=True)) == []
+
+
+def test_presigned_post_policy_upload(s3_server: S3Server, bucket: str, http: urllib3.PoolManager) -> None:
+    policy = PostPolicy(bucket, datetime.now(UTC) + timedelta(minutes=5))
+    policy.add_equals_condition("key", "posted/form.txt")
+    fields = s3_server.client().presigned_post_policy(policy)
+    form = {**fields, "key": "posted/form.txt", "file": ("form.txt", b"from a form")}
+    response = http.request("POST", f"{s3_server.url}/{bucket}", fields=form)
+    assert response.status in (200, 201, 204), response.data
+    assert read_object(s3_server.client(), bucket, "posted/form.txt") == b"from a form"
+
+
+def test_bucket_policy_allows_anonymous_read(
+    s3_server: S3Server, bucket: str, http: urllib3.PoolManager
+) -> None:
+    put_text(s3_server, bucket, "public/a.txt", "for everyone")
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": ["*"]},
+        "Action": ["s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::{bucket}/public/*"],
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    s3_server.client().set_bucket_policy(bucket_name=bucket, policy=policy)
+    response = http.request("GET", f"{s3_server.url}/{bucket}/public/a.txt")
+    assert response.status == 200
+    assert response.data == b"for everyone"
 
 
 @pytest.mark.strict
@@ -245,6 +290,17 @@ def test_external_server_names_missing_variables(monkeypatch: pytest.MonkeyPatch
         start_server("external")
 
 
+def test_missing_moto_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "moto" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(_moto.importlib.util, "find_spec", find_spec)
+    with pytest.raises(RuntimeError, match=r"module 'moto'.*moto\[server\]"):
+        start_server("moto")
+
+
 def test_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="minio"):
         start_server("minio")
@@ -316,23 +372,22 @@ def test_plugin_starts_no_server_unless_asked(tmp_path: Path) -> None:
     assert "S3 test server used" not in out
 
 
-def ceph_daemon_pids() -> set[int]:
-    pids = set()
+def failed_workdir(error: BaseException) -> Path:
+    match = re.search(r"work directory (\S+), now removed", str(error))
+    assert match, str(error)
+    return Path(match.group(1))
+
+
+def processes_using(path: Path) -> list[int]:
+    """Live processes whose command line mentions ``path``."""
+    found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            program = cmdline.read_bytes().split(b"\0")[0]
+            if str(path).encode() in cmdline.read_bytes() and pid_alive(int(cmdline.parent.name)):
+                found.append(int(cmdline.parent.name))
         except OSError:
             continue
-        pid = int(cmdline.parent.name)
-        if program.rsplit(b"/", 1)[-1] in (b"ceph-mon", b"ceph-osd", b"radosgw") and pid_alive(pid):
-            pids.add(pid)
-    return pids
-
-
-def rgw_workdirs() -> set[Path]:
-    import tempfile
-
-    return set(Path(tempfile.gettempdir()).glob("dmb-rgw-*"))
+    return found
 
 
 def fake_programs(directory: Path, names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,20 +422,19 @@ def test_auto_with_s3_strict_raises_when_rgw_fails(
     broken_ceph: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("S3_STRICT", "1")
-    before = rgw_workdirs()
     with pytest.raises(RuntimeError, match="S3_STRICT=1") as info:
         start_server()
     assert "fake ceph-authtool failed" in str(info.value)
-    assert rgw_workdirs() == before
+    assert not failed_workdir(info.value).exists()
 
 
 @pytest.mark.skipif(not _rgw.available(), reason="Ceph RGW programs are not installed")
 def test_rgw_failing_late_stops_its_daemons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_programs(tmp_path / "bin", ("radosgw",), monkeypatch)
-    daemons, workdirs = ceph_daemon_pids(), rgw_workdirs()
     with pytest.raises(RuntimeError, match="Ceph RGW did not start") as info:
         start_server("rgw")
     assert "fake radosgw failed" in str(info.value)
     assert "--- mon.a.log" in str(info.value)
-    assert ceph_daemon_pids() == daemons
-    assert rgw_workdirs() == workdirs
+    workdir = failed_workdir(info.value)
+    assert not workdir.exists()
+    assert processes_using(workdir) == []

@@ -19,6 +19,7 @@ logger = logging.getLogger("django_minio_backend.testing")
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 READY_TIMEOUT = 30.0
+START_ATTEMPTS = 3
 
 
 def _check_installed() -> None:
@@ -31,19 +32,19 @@ def _check_installed() -> None:
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    # werkzeug prints "Running on <url>" only once it has bound the port, so a 200 from a
+    # different server that grabbed the port first is not mistaken for ours.
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto server exited with code {process.returncode}:\n{tail(log)}")
-        if http_status(url) == 200:
+        if f"Running on {url}" in log.read_text(errors="replace") and http_status(url + "/") == 200:
             return
         time.sleep(0.05)
     raise RuntimeError(f"moto server not ready at {url} after {READY_TIMEOUT:.0f} s:\n{tail(log)}")
 
 
-def start_moto() -> RunningServer:
-    """Start ``python -m moto.server`` on 127.0.0.1 and wait until it answers."""
-    _check_installed()
+def _start_once() -> RunningServer:
     started = time.monotonic()
     port = free_ports(1)[0]
     workdir = Path(tempfile.mkdtemp(prefix="dmb-moto-"))
@@ -60,12 +61,28 @@ def start_moto() -> RunningServer:
     server = S3Server(
         kind="moto", endpoint=f"{LOOPBACK}:{port}", access_key=ACCESS_KEY, secret_key=SECRET_KEY
     )
-    running = RunningServer(server, pids=(process.pid,), workdir=workdir, process=process)
+    running = RunningServer(server, pids=(process.pid,), workdir=workdir, children=(process,))
     try:
-        _wait_ready(process, server.url + "/", log)
+        _wait_ready(process, server.url, log)
     except BaseException:
         running.stop()
         raise
     running.startup_seconds = time.monotonic() - started
     logger.info("moto S3 server ready at %s in %.2f s", server.url, running.startup_seconds)
     return running
+
+
+def start_moto() -> RunningServer:
+    """Start ``python -m moto.server`` on 127.0.0.1 and wait until it answers.
+
+    A start that lost its port to another process before binding it is retried.
+    """
+    _check_installed()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_once()
+        except RuntimeError as exc:
+            if attempt == START_ATTEMPTS or "Address already in use" not in str(exc):
+                raise
+            logger.info("moto lost its port to another process, retrying with a new port")
+    raise AssertionError("unreachable")

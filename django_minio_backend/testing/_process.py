@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +76,12 @@ def kill_pid(pid: int, *, group: bool = False, grace: float = 5.0) -> None:
         return
     _signal(pid, signal.SIGKILL, group)
     wait_until(lambda: not pid_alive(pid), 5.0)
+
+
+def reap(child: subprocess.Popen[bytes]) -> None:
+    """Collect the exit status of a child that was killed, so it leaves no zombie."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=10)
 
 
 def http_status(url: str, timeout: float = 1.0) -> int | None:

@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ._process import LOOPBACK, free_ports, http_status, kill_pid, pid_alive, tail
+from ._process import LOOPBACK, free_ports, http_status, kill_pid, reap, tail
 from .servers import RunningServer, S3Server
 
 logger = logging.getLogger("django_minio_backend.testing")
@@ -35,8 +35,6 @@ READY_TIMEOUT = 30.0
 START_ATTEMPTS = 3
 COMMAND_TIMEOUT = 60.0
 REGION = "us-east-1"
-# Stop order: the gateway first, the monitor last.
-DAEMONS = ("client.rgw", "osd.0", "mon.a")
 
 CONFIG = """\
 [global]
@@ -90,7 +88,6 @@ rgw data = {d}/rgw
 rgw frontends = beast endpoint={host}:{rgw_port}
 # Lifecycle workers sleep 5 s between lock attempts and hold up shutdown by that long.
 rgw enable lc threads = false
-pid file = {d}/run/$name.pid
 """
 
 
@@ -113,6 +110,7 @@ class _Cluster:
         self.conf = workdir / "ceph.conf"
         self.fsid = str(uuid.uuid4())
         self.mon_v2, self.mon_v1, self.rgw_port = free_ports(3)
+        self.gateway: subprocess.Popen[bytes] | None = None
 
     def write_config(self) -> None:
         for sub in ("run", "log", "mon/a", "osd/0", "rgw"):
@@ -156,6 +154,23 @@ class _Cluster:
                 check=True,
             )
 
+    def start_gateway(self) -> subprocess.Popen[bytes]:
+        """Start radosgw in the foreground as our child.
+
+        Daemonized, radosgw writes its pid file only after its parent has exited and removes
+        it when it fails, so a gateway that dies at once could not be told from a slow one.
+        """
+        with (self.workdir / "log" / "radosgw.out").open("ab") as out:
+            self.gateway = subprocess.Popen(
+                ["radosgw", "-c", str(self.conf), "-f", "-n", "client.rgw"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+            )
+        return self.gateway
+
     def pid(self, daemon: str) -> int | None:
         try:
             return int((self.workdir / "run" / f"{daemon}.pid").read_text().strip())
@@ -163,7 +178,9 @@ class _Cluster:
             return None
 
     def pids(self) -> tuple[int, ...]:
-        return tuple(pid for pid in map(self.pid, DAEMONS) if pid is not None)
+        """Gateway first, monitor last: the order to stop them in."""
+        daemons = tuple(pid for pid in map(self.pid, ("osd.0", "mon.a")) if pid is not None)
+        return (self.gateway.pid, *daemons) if self.gateway else daemons
 
     def logs_tail(self, lines: int = 15) -> str:
         parts = []
@@ -175,7 +192,9 @@ class _Cluster:
 
     def kill(self) -> None:
         for pid in self.pids():
-            kill_pid(pid)
+            kill_pid(pid, group=self.gateway is not None and pid == self.gateway.pid)
+        if self.gateway is not None:
+            reap(self.gateway)
 
 
 def _create_cluster(cluster: _Cluster) -> None:
@@ -214,15 +233,35 @@ def _create_user(cluster: _Cluster) -> tuple[str, str]:
     return access_key, secret_key
 
 
-def _wait_ready(url: str, rgw_pid: int | None) -> None:
+def _check_it_is_ours(server: S3Server) -> None:
+    """Our random keys must work and a wrong secret must fail: else another server has the port."""
+    from minio import Minio
+    from minio.error import S3Error
+
+    try:
+        server.client().list_buckets()
+    except Exception as exc:
+        raise RuntimeError(f"{server.endpoint} is another server (Address already in use): {exc}") from exc
+    impostor = Minio(
+        endpoint=server.endpoint, access_key=server.access_key, secret_key="x" * 40, secure=False
+    )
+    try:
+        impostor.list_buckets()
+    except S3Error:
+        return
+    raise RuntimeError(f"{server.endpoint} accepts any secret: another server (Address already in use)")
+
+
+def _wait_ready(gateway: subprocess.Popen[bytes], server: S3Server) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        if http_status(url) == 200:
+        if gateway.poll() is not None:
+            raise RuntimeError(f"radosgw exited with code {gateway.returncode} during start-up")
+        if http_status(server.url + "/") == 200:
+            _check_it_is_ours(server)
             return
-        if rgw_pid is None or not pid_alive(rgw_pid):
-            raise RuntimeError("radosgw exited during start-up")
         time.sleep(0.05)
-    raise RuntimeError(f"radosgw not ready at {url} after {READY_TIMEOUT:.0f} s")
+    raise RuntimeError(f"radosgw not ready at {server.url} after {READY_TIMEOUT:.0f} s")
 
 
 def _start_once() -> RunningServer:
@@ -231,23 +270,27 @@ def _start_once() -> RunningServer:
     try:
         _create_cluster(cluster)
         access_key, secret_key = _create_user(cluster)
-        cluster.spawn("radosgw", "-n", "client.rgw")
-        # Read the pid at once: radosgw removes its pid file when it exits.
-        rgw_pid = cluster.pid("client.rgw")
         endpoint = f"{LOOPBACK}:{cluster.rgw_port}"
-        _wait_ready(f"http://{endpoint}/", rgw_pid)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        server = S3Server(kind="rgw", endpoint=endpoint, access_key=access_key, secret_key=secret_key)
+        _wait_ready(cluster.start_gateway(), server)
+    except Exception as exc:
         logs = cluster.logs_tail()
         cluster.kill()
         shutil.rmtree(cluster.workdir, ignore_errors=True)
-        raise RuntimeError(f"Ceph RGW did not start: {exc}\n{logs}") from exc
+        message = f"Ceph RGW did not start: {exc}\n(work directory {cluster.workdir}, now removed)"
+        raise RuntimeError(f"{message}\n{logs}") from exc
     except BaseException:
         cluster.kill()
         shutil.rmtree(cluster.workdir, ignore_errors=True)
         raise
-    server = S3Server(kind="rgw", endpoint=endpoint, access_key=access_key, secret_key=secret_key)
     elapsed = time.monotonic() - started
-    running = RunningServer(server, pids=cluster.pids(), workdir=cluster.workdir, startup_seconds=elapsed)
+    running = RunningServer(
+        server,
+        pids=cluster.pids(),
+        workdir=cluster.workdir,
+        children=(cluster.gateway,) if cluster.gateway else (),
+        startup_seconds=elapsed,
+    )
     logger.info("Ceph RGW ready at %s in %.2f s", server.url, elapsed)
     return running
 

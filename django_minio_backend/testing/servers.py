@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._process import kill_pid, pid_alive
+from ._process import kill_pid, pid_alive, reap
 
 if TYPE_CHECKING:
     from minio import Minio
@@ -82,14 +82,14 @@ class RunningServer:
         *,
         pids: tuple[int, ...] = (),
         workdir: Path | None = None,
-        process: subprocess.Popen[bytes] | None = None,
+        children: tuple[subprocess.Popen[bytes], ...] = (),
         startup_seconds: float = 0.0,
     ) -> None:
         self.server = server
         self.pids = pids
         self.workdir = workdir
         self.startup_seconds = startup_seconds
-        self._process = process
+        self._children = children
         self._lock = threading.Lock()
         self._stopped = False
         atexit.register(self.stop)
@@ -112,10 +112,11 @@ class RunningServer:
                 return
             self._stopped = True
         atexit.unregister(self.stop)
+        own_sessions = {child.pid for child in self._children}
         for pid in self.pids:
-            kill_pid(pid, group=self._process is not None and pid == self._process.pid)
-        if self._process is not None:
-            self._process.wait(timeout=10)
+            kill_pid(pid, group=pid in own_sessions)
+        for child in self._children:
+            reap(child)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
