@@ -107,7 +107,9 @@ def main() -> int:
         return 2
     sys.path.insert(0, str(EXAMPLES))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_project.settings")
-    # SIGTERM stops the demo like Ctrl-C does, so the embedded server is always stopped.
+    # Ctrl-C works even when a parent started us with SIGINT ignored, and SIGTERM stops the demo
+    # the same way, so the embedded server is always stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     running = None if os.environ.get("MINIO_ENDPOINT") else start_embedded_s3()
     try:
