@@ -1,6 +1,16 @@
 """The Django app: registers the system checks and runs the opt-in start-up consistency check."""
 
+from __future__ import annotations
+
+import logging
+import threading
+
 from django.apps import AppConfig
+
+logger = logging.getLogger("django_minio_backend")
+
+_startup_lock = threading.Lock()
+_startup_done = False
 
 
 class DjangoMinioBackendConfig(AppConfig):
@@ -8,3 +18,26 @@ class DjangoMinioBackendConfig(AppConfig):
     label = "django_minio_backend"
     verbose_name = "MinIO storage backend"
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from django.core import checks as django_checks
+
+        from . import checks
+
+        django_checks.register(checks.run_all, "minio_backend")
+        run_startup_check()
+
+
+def run_startup_check() -> None:
+    """Initialise buckets once per process, if some alias has MINIO_CONSISTENCY_CHECK_ON_START.
+
+    When no alias asks for it, this reads settings only: no network I/O.
+    """
+    global _startup_done
+    with _startup_lock:
+        if _startup_done:
+            return
+        _startup_done = True
+    from . import startup
+
+    startup.consistency_check()
