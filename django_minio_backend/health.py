@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import certifi
 import urllib3
@@ -13,6 +17,9 @@ from minio.error import MinioException, S3Error
 from .client import build_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError
 from .options import StorageOptions
+
+if TYPE_CHECKING:
+    from .buckets import MinioAlias
 
 
 @dataclass
@@ -31,6 +38,8 @@ class MinioServerStatus:
         return self.details
 
 
+JOIN_SLACK = 0.5  # seconds the caller waits beyond the timeout for the probe's own error
+
 AUTH_FAILURE_CODES = frozenset(
     {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 )
@@ -46,42 +55,105 @@ def _probe_pool(timeout: float) -> urllib3.PoolManager:
     )
 
 
-def _unreachable_reason(error: BaseException) -> str:
+def _unreachable_reason(error: BaseException, timeout: float | None = None) -> str:
+    """Why a request got no HTTP answer: DNS, refused, timed out, or the connection dropped."""
     reason = getattr(error, "reason", None) or error
     text = str(reason)
-    if isinstance(reason, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text:
+    exc = urllib3.exceptions
+    if isinstance(reason, exc.NameResolutionError | socket.gaierror):
         return f"DNS lookup failed: {text}"
-    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError):
-        return f"timed out: {text}"
-    if isinstance(reason, urllib3.exceptions.NewConnectionError) and "refused" in text.lower():
+    if isinstance(reason, ConnectionRefusedError) or "refused" in text.lower():
         return f"connection refused: {text}"
-    return f"unreachable: {text}"
+    if isinstance(reason, exc.TimeoutError | TimeoutError) or "timed out" in text.lower():
+        phase = "connecting" if isinstance(reason, exc.ConnectTimeoutError) else "waiting for an answer"
+        limit = f" after {timeout:g} s" if timeout else ""
+        return f"timed out{limit} {phase}"
+    if isinstance(reason, exc.ProtocolError | ConnectionError):
+        return f"connection dropped: {text}"
+    return f"not reachable: {text}"
 
 
 def probe(options: StorageOptions, *, bucket: str = "") -> MinioServerStatus:
-    """Ask the server an authenticated question (ListBuckets), bounded by the health timeout."""
+    """Is the server up and does it accept our credentials? Bounded by MINIO_HEALTH_CHECK_TIMEOUT.
+
+    The answer comes from an authenticated S3 request (ListBuckets), which MinIO, Ceph RGW and AWS
+    all serve. MinIO's ``/minio/health/live`` adds detail where it exists. The probe runs in a
+    helper thread so that even a slow DNS lookup cannot hold the caller past the timeout.
+    """
     endpoint = endpoint_url(options)
     try:
         require_connection_settings(options)
     except ConfigurationError as error:
         return MinioServerStatus(False, f"{endpoint}: not configured: {error}")
-    client = build_client(options, _probe_pool(options.health_check_timeout))
+    timeout = options.health_check_timeout
+    outcome: list[MinioServerStatus] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(_probe(options, endpoint, time.monotonic() + timeout)),
+        name="minio-health-probe",
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout + JOIN_SLACK)
+    if outcome:
+        return outcome[0]
+    return MinioServerStatus(False, f"{endpoint}: timed out: no answer within {timeout:g} s")
+
+
+def _probe(options: StorageOptions, endpoint: str, deadline: float) -> MinioServerStatus:
+    pool = _probe_pool(options.health_check_timeout)
     try:
-        client.list_buckets()
-    except S3Error as error:
-        if error.code in AUTH_FAILURE_CODES:
-            return MinioServerStatus(
-                False,
-                f"{endpoint}: authentication failed ({error.code}): check the access and secret key",
-                status=getattr(error.response, "status", None),
-            )
-        if error.code == "AccessDenied":
-            return MinioServerStatus(
-                True,
-                f"{endpoint}: reachable; credentials accepted but ListBuckets is not allowed",
-                status=403,
-            )
-        return MinioServerStatus(False, f"{endpoint}: S3 error {error.code}: {error.message}")
-    except (MinioException, urllib3.exceptions.HTTPError, OSError) as error:
-        return MinioServerStatus(False, f"{endpoint}: {_unreachable_reason(error)}")
-    return MinioServerStatus(True, f"{endpoint}: available", status=200)
+        client = build_client(options, pool)
+        try:
+            client.list_buckets()
+        except S3Error as error:
+            return _s3_error_status(endpoint, error)
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as error:
+            reason = _unreachable_reason(error, options.health_check_timeout)
+            return MinioServerStatus(False, f"{endpoint}: {reason}")
+        live = _minio_live(pool, endpoint, deadline)
+        data = {"minio_health_live": live}
+        extra = {True: "; MinIO liveness check passed", False: "; MinIO liveness check failed"}.get(live, "")
+        return MinioServerStatus(True, f"{endpoint}: available{extra}", status=200, data=data)
+    finally:
+        pool.clear()
+
+
+def _s3_error_status(endpoint: str, error: S3Error) -> MinioServerStatus:
+    status = getattr(error.response, "status", None)
+    if error.code in AUTH_FAILURE_CODES:
+        return MinioServerStatus(
+            False,
+            f"{endpoint}: authentication failed ({error.code}): check the access and secret key",
+            status=status,
+        )
+    if error.code == "AccessDenied":
+        # The signature was accepted; the user may simply not be allowed to list buckets.
+        return MinioServerStatus(
+            True, f"{endpoint}: available; credentials accepted but ListBuckets is denied", status=status
+        )
+    return MinioServerStatus(False, f"{endpoint}: server error {error.code}: {error.message}", status=status)
+
+
+def _minio_live(pool: urllib3.PoolManager, endpoint: str, deadline: float) -> bool | None:
+    """True/False from MinIO's liveness page, or None where the server has no such page."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0.05:
+        return None
+    try:
+        response = pool.request(
+            "GET", f"{endpoint}/minio/health/live", timeout=urllib3.Timeout(total=remaining), retries=False
+        )
+    except (urllib3.exceptions.HTTPError, OSError):
+        return None
+    if response.headers.get("Server", "").lower().startswith("minio"):
+        return response.status == 200
+    return None
+
+
+def probe_aliases(aliases: list[MinioAlias]) -> list[tuple[MinioAlias, MinioServerStatus]]:
+    """Probe every alias at once, so the total wait is one timeout, not one per alias."""
+    if not aliases:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(aliases))) as pool:
+        statuses = list(pool.map(lambda alias: probe(alias.options), aliases))
+    return list(zip(aliases, statuses, strict=True))
