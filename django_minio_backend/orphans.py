@@ -1,0 +1,246 @@
+"""Objects that no FileField row references, and rows that point at missing objects.
+
+Matching is by (bucket, key): a key referenced in one bucket does not protect an object of the
+same name in another. Rows are streamed from the database and listings from S3 (1,000 keys a
+page), so memory holds one set of referenced keys per bucket, never a listing. Only media
+buckets declared in STORAGES are cleaned, only under their MINIO_LOCATION, never the static
+bucket, and never objects younger than the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import urllib3
+from django.apps import apps
+from django.core.exceptions import SuspiciousFileOperation
+from django.db.models import FileField, Model
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import MinioException, S3Error
+
+from . import buckets
+from .client import build_client, build_http_client, endpoint_url
+from .options import StorageOptions
+
+logger = logging.getLogger("django_minio_backend")
+
+ROW_CHUNK = 2000
+DELETE_BATCH = 1000  # S3's limit for one DeleteObjects request
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A FileField (or subclass, such as ImageField) whose storage is a MinioBackend."""
+
+    model: type[Model]
+    field: FileField
+    storage: Any  # MinioBackend
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+
+def _field_storage(file_field: FileField) -> Any:
+    # A storage given as a callable is resolved again, so it reflects the current settings.
+    factory = getattr(file_field, "_storage_callable", None)
+    return factory() if callable(factory) else file_field.storage
+
+
+def minio_file_fields() -> list[FieldRef]:
+    """Every concrete FileField of every installed model whose storage is a MinioBackend."""
+    from .storage import MinioBackend
+
+    refs = []
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        for model_field in model._meta.local_fields:
+            if isinstance(model_field, FileField):
+                storage = _field_storage(model_field)
+                if isinstance(storage, MinioBackend):
+                    refs.append(FieldRef(model, model_field, storage))
+    return refs
+
+
+def _rows(ref: FieldRef, *columns: str) -> Iterator[Any]:
+    """Non-empty values of the field, streamed. The base manager sees rows a default manager hides."""
+    name = ref.field.attname
+    queryset = ref.model._base_manager.exclude(**{name: ""}).exclude(**{f"{name}__isnull": True})
+    return queryset.values_list(*columns, flat=len(columns) == 1).iterator(chunk_size=ROW_CHUNK)
+
+
+def _key(ref: FieldRef, value: str) -> str:
+    try:
+        return ref.storage._key(value)
+    except SuspiciousFileOperation:
+        return value  # cannot be one of ours; keep it so it protects rather than deletes
+
+
+def referenced_keys(refs: Iterable[FieldRef]) -> dict[str, set[str]]:
+    """bucket -> keys referenced by rows of the fields whose storage uses that bucket."""
+    keys: dict[str, set[str]] = {}
+    for ref in refs:
+        bucket_keys = keys.setdefault(ref.storage.bucket, set())
+        for value in _rows(ref, ref.field.attname):
+            bucket_keys.add(_key(ref, value))
+    return keys
+
+
+# -- which buckets to scan ---------------------------------------------------------------------
+
+
+@dataclass
+class BucketScan:
+    """One bucket to list: where deletion is allowed, and where rows point."""
+
+    endpoint: str
+    bucket: str
+    options: StorageOptions = field(repr=False)
+    delete_prefixes: set[str] = field(default_factory=set)  # declared aliases' MINIO_LOCATIONs
+    list_prefixes: set[str] = field(default_factory=set)
+
+    @property
+    def deletable(self) -> bool:
+        return bool(self.delete_prefixes)
+
+    def may_delete(self, key: str) -> bool:
+        return any(not prefix or key.startswith(prefix) for prefix in self.delete_prefixes)
+
+    def listing_prefixes(self) -> list[str]:
+        """The prefixes to list, none inside another ('' means the whole bucket)."""
+        prefixes = sorted(self.list_prefixes | self.delete_prefixes)
+        if "" in prefixes:
+            return [""]
+        return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+
+
+def _prefix(location: str) -> str:
+    return f"{location}/" if location else ""
+
+
+def plan_scans(refs: Iterable[FieldRef], *, check_missing: bool = False) -> list[BucketScan]:
+    """Declared media buckets (cleaned), plus, with ``check_missing``, other buckets rows use (read only)."""
+    aliases = buckets.minio_aliases()
+    static = {alias.options.static_bucket for alias in aliases if alias.is_static}
+    scans: dict[tuple[str, str], BucketScan] = {}
+    for alias in aliases:
+        if alias.is_static:
+            continue
+        for bucket in alias.buckets():
+            if bucket in static:
+                continue
+            new = BucketScan(alias.endpoint, bucket, alias.options)
+            scan = scans.setdefault((alias.endpoint, bucket), new)
+            scan.delete_prefixes.add(_prefix(alias.options.location))
+    for ref in refs:
+        options = ref.storage.options
+        key = (endpoint_url(options), ref.storage.bucket)
+        if key not in scans and (not check_missing or ref.storage.bucket in static):
+            continue
+        scan = scans.setdefault(key, BucketScan(key[0], key[1], options))
+        scan.list_prefixes.add(_prefix(options.location))
+    return list(scans.values())
+
+
+# -- scanning and deleting ---------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    scan: BucketScan
+    listed: int = 0
+    referenced: int = 0
+    young: int = 0
+    orphan_count: int = 0
+    deleted: int = 0
+    errors: list[str] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)
+
+
+def _client(options: StorageOptions) -> Minio:
+    return build_client(options, options.http_client or build_http_client(options))
+
+
+def clean_bucket(
+    scan: BucketScan,
+    referenced: set[str],
+    *,
+    older_than: datetime,
+    dry_run: bool = False,
+    check_missing: bool = False,
+    on_orphan: Callable[[str], None] | None = None,
+) -> ScanReport:
+    """List ``scan``'s bucket once; delete (unless ``dry_run``) unreferenced objects older than
+    ``older_than`` in batches; with ``check_missing``, collect referenced keys that were not listed.
+    """
+    report = ScanReport(scan)
+    client = _client(scan.options)
+    remaining = set(referenced) if check_missing else set()
+    batch: list[str] = []
+    try:
+        for prefix in scan.listing_prefixes():
+            listing = client.list_objects(bucket_name=scan.bucket, prefix=prefix or None, recursive=True)
+            for item in listing:
+                key = item.object_name
+                report.listed += 1
+                remaining.discard(key)
+                if key in referenced:
+                    report.referenced += 1
+                elif key.endswith("/") or not scan.may_delete(key):
+                    continue
+                elif item.last_modified is None or item.last_modified > older_than:
+                    report.young += 1
+                else:
+                    report.orphan_count += 1
+                    if on_orphan:
+                        on_orphan(key)
+                    batch.append(key)
+                    if len(batch) >= DELETE_BATCH:
+                        _flush(client, scan.bucket, batch, report, dry_run)
+        _flush(client, scan.bucket, batch, report, dry_run)
+    except S3Error as error:
+        report.errors.append(f"listing failed: {error.code}: {error.message}")
+    except (MinioException, urllib3.exceptions.HTTPError, OSError) as error:
+        report.errors.append(f"listing failed: {getattr(error, 'reason', None) or error}")
+    report.missing = remaining
+    return report
+
+
+def _flush(client: Minio, bucket: str, batch: list[str], report: ScanReport, dry_run: bool) -> None:
+    if not batch or dry_run:
+        batch.clear()
+        return
+    failed = 0
+    try:
+        for error in client.remove_objects(
+            bucket_name=bucket, delete_object_list=[DeleteObject(name=key) for key in batch]
+        ):
+            failed += 1
+            report.errors.append(f"{error.name}: {error.code}: {error.message}")
+    except S3Error as error:
+        failed = len(batch)
+        report.errors.append(f"delete of {len(batch)} objects failed: {error.code}: {error.message}")
+    report.deleted += len(batch) - failed
+    batch.clear()
+
+
+def missing_rows(refs: Iterable[FieldRef], bucket: str, missing: set[str]) -> Iterator[tuple[str, Any, str]]:
+    """(model.field, primary key, name) of every row of ``bucket`` whose object is in ``missing``."""
+    if not missing:
+        return
+    for ref in refs:
+        if ref.storage.bucket != bucket:
+            continue
+        for pk, value in _rows(ref, "pk", ref.field.attname):
+            if _key(ref, value) in missing:
+                yield ref.label, pk, value
+
+
+def cutoff(min_age: timedelta) -> datetime:
+    return datetime.now(UTC) - min_age
