@@ -96,6 +96,11 @@ def test_gallery_upload_and_private_link_in_chromium(chromium, demo, s3_server, 
         )
         try:
             page = context.new_page()
+            static_url = f"{s3_server.url}/{env['DEMO_STATIC_BUCKET']}/"
+            static_loaded = []
+            page.on(
+                "response", lambda r: r.url.startswith(static_url) and static_loaded.append((r.url, r.status))
+            )
             page.goto(process.url)
             # The seeded images load from the public bucket before anyone logs in.
             page.wait_for_function(
@@ -108,6 +113,10 @@ def test_gallery_upload_and_private_link_in_chromium(chromium, demo, s3_server, 
             page.fill("#id_password", env["DEMO_ADMIN_PASSWORD"])
             page.click("input[type=submit]")
             page.wait_for_selector("#upload")
+            # collectstatic put the admin's and the gallery's CSS in the public static bucket.
+            loaded = {url.removeprefix(static_url): status for url, status in static_loaded}
+            assert loaded.get("gallery/style.css") == 200, loaded
+            assert loaded.get("admin/css/base.css") == 200, loaded
 
             page.select_option("#id_kind", "image")
             page.fill("#id_title", "Browser upload")
