@@ -59,23 +59,12 @@ def start_embedded_s3():
     return running
 
 
-def create_buckets() -> None:
-    from django.core.files.storage import storages
-    from django.core.management import call_command, get_commands
-
-    if "initialize_buckets" in get_commands():
-        call_command("initialize_buckets")
-        return
-    storages["default"].check_bucket_existences()
-    storages["staticfiles"].check_bucket_existence()
-
-
 def prepare() -> None:
     from django.core.management import call_command
 
     steps = [
         ("migrate", lambda: call_command("migrate", verbosity=0)),
-        ("buckets", create_buckets),
+        ("initialize_buckets", lambda: call_command("initialize_buckets", verbosity=0)),
         ("collectstatic", lambda: call_command("collectstatic", interactive=False, verbosity=0)),
         ("seed", lambda: call_command("seed_demo")),
     ]

@@ -71,6 +71,7 @@ def test_app_reaches_minio_through_nginx_and_hands_out_localhost_urls(compose):
     assert "8000:8000" in app["ports"]
     assert "nginx" in app["depends_on"]
     assert "examples/run_demo.py" in app["command"] and "--host 0.0.0.0" in app["command"]
+    assert app["healthcheck"]["test"][-1] == "is_minio_available"
     db_dir = str(Path(env["DJANGO_DB_PATH"]).parent)
     assert any(volume.split(":")[1] == db_dir for volume in app["volumes"]), "the database must persist"
 
