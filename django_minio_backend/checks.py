@@ -5,9 +5,10 @@ it to ``ALIAS_CHECKS`` (it sees one alias) or ``STORAGES_CHECKS`` (it sees every
 
 Errors: E001 no endpoint, E002 no credentials, E003 a bucket both private and public, E004 an
 unknown (misspelled) key, E005 a wrong type or value, E006 the static bucket listed as private,
-E007 aliases on one endpoint disagree about a bucket.
+E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS not in CACHES.
 Warnings: W001 external endpoint without its https flag, W002 a policy hook for an undeclared
-bucket, W003 the static bucket also declared as a media bucket.
+bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_CACHE_TIMEOUT
+longer than the URL expiry (it is clamped).
 """
 
 from __future__ import annotations
@@ -107,12 +108,35 @@ def check_static_bucket(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
+def check_url_cache(config: AliasConfig) -> Iterable[CheckMessage]:
+    options = config.options
+    if options is None or not options.url_caching_enabled:
+        return
+    expiry = int(options.url_expiry.total_seconds())
+    if options.url_cache_timeout is not None and options.url_cache_timeout > expiry:
+        yield _warning(
+            4,
+            f"MINIO_URL_CACHE_TIMEOUT ({options.url_cache_timeout} s) is longer than "
+            f"MINIO_URL_EXPIRY_HOURS ({expiry} s); cached URLs are kept {expiry} s at most.",
+            "Lower MINIO_URL_CACHE_TIMEOUT, or leave it unset for 80% of the expiry.",
+            config,
+        )
+    if options.url_cache_alias not in settings.CACHES:
+        yield _error(
+            8,
+            f"MINIO_URL_CACHE_ALIAS {options.url_cache_alias!r} is not in CACHES.",
+            "Add that cache to CACHES, or name an existing one.",
+            config,
+        )
+
+
 # Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
 ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_connection,
     check_option_values,
     check_external_endpoint,
     check_static_bucket,
+    check_url_cache,
 ]
 
 

@@ -1,6 +1,6 @@
 """Exceptions raised by django-minio-backend."""
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 
 
 class ConfigurationError(ImproperlyConfigured):
@@ -20,3 +20,10 @@ class StorageServerError(OSError):
 
 class ReadOnlyStorageError(PermissionError):
     """A write was attempted on a storage configured with MINIO_READ_ONLY."""
+
+
+class UploadVerificationError(SuspiciousOperation):
+    """A browser-uploaded object is not what the application expected (for example its size).
+
+    Left uncaught in a view, Django answers 400 Bad Request.
+    """

@@ -28,7 +28,12 @@ DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
 DEFAULT_STATIC_BUCKET = "auto-generated-bucket-static-files"
 
 # Keys that older setups put in top-level settings; read there when OPTIONS lacks them.
-TOP_LEVEL_FALLBACK_KEYS = ("MINIO_URL_CACHING_ENABLED", "MINIO_URL_CACHE_TIMEOUT", "MINIO_URL_CACHE_PREFIX")
+TOP_LEVEL_FALLBACK_KEYS = (
+    "MINIO_URL_CACHING_ENABLED",
+    "MINIO_URL_CACHE_TIMEOUT",
+    "MINIO_URL_CACHE_PREFIX",
+    "MINIO_URL_CACHE_ALIAS",
+)
 
 _BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _OBJECT_HEADER_KEYS = ("MINIO_CACHE_CONTROL", "MINIO_CONTENT_DISPOSITION", "MINIO_CONTENT_LANGUAGE")
@@ -283,6 +288,13 @@ OPTION_TABLE: tuple[Option, ...] = (
         "Seconds a cached URL is kept (default 80% of the expiry, never longer than it).",
     ),
     Option("MINIO_URL_CACHE_PREFIX", "url_cache_prefix", "minio_url_", _text, "Cache key prefix."),
+    Option(
+        "MINIO_URL_CACHE_ALIAS",
+        "url_cache_alias",
+        "default",
+        _text,
+        "The CACHES alias that holds cached URLs.",
+    ),
     # Options this package adds.
     Option("MINIO_CONNECT_TIMEOUT", "connect_timeout", 5.0, _seconds, "TCP connect timeout, seconds."),
     Option("MINIO_READ_TIMEOUT", "read_timeout", 60.0, _seconds, "Socket read timeout, seconds."),
@@ -358,6 +370,7 @@ class StorageOptions:
     url_caching_enabled: bool = False
     url_cache_timeout: int | None = None
     url_cache_prefix: str = "minio_url_"
+    url_cache_alias: str = "default"
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_retries: int = 3

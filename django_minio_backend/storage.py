@@ -8,7 +8,7 @@ import mimetypes
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +21,7 @@ from minio import Minio
 from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 
-from . import buckets, health
+from . import buckets, direct_uploads, health, urlcache
 from .client import build_client, build_http_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
 from .files import MinioFile, ObjectReader
@@ -253,6 +253,7 @@ class MinioBackend(Storage):
         put_kwargs = self._put_kwargs(name, content, length)
         with self._s3_errors("upload", name):
             self.client.put_object(bucket_name=self.bucket, object_name=key, data=data, **put_kwargs)
+        urlcache.forget(self, key)
         return name
 
     def _put_kwargs(self, name: str, content: Any, length: int) -> dict[str, Any]:
@@ -304,6 +305,7 @@ class MinioBackend(Storage):
         self._refuse_if_read_only("delete", name)
         with self._s3_errors("delete", name):
             self.client.remove_object(bucket_name=self.bucket, object_name=self._key(name))
+        urlcache.forget(self, self._key(name))
 
     def exists(self, name: str) -> bool:
         try:
@@ -358,18 +360,48 @@ class MinioBackend(Storage):
         key = self._key(name)
         if self.is_bucket_public and not response_headers:
             return self._public_url(key)
-        return self.client_external.presigned_get_object(
+        sign = partial(
+            self.client_external.presigned_get_object,
             bucket_name=self.bucket,
             object_name=key,
             expires=expires or self.options.url_expiry,
             response_headers=dict(response_headers) if response_headers else None,
         )
+        if self.options.url_caching_enabled and expires is None and not response_headers:
+            return urlcache.cached_url(self, key, sign)
+        return sign()
 
     def _public_url(self, key: str) -> str:
         quoted = quote(key, safe="/~")
         if self.options.public_base_url:
             return f"{self.options.public_base_url}/{quoted}"
         return f"{self.base_url_external}{self.bucket}/{quoted}"
+
+    # -- direct browser uploads (see direct_uploads.py) ------------------------------------------
+
+    def presigned_put_url(self, name: str, *, expires: timedelta | None = None) -> str:
+        """A URL a browser can PUT the object ``name`` to, signed for the external endpoint."""
+        return direct_uploads.presigned_put_url(self, name, expires=expires)
+
+    def presigned_post(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        min_size: int = 0,
+        content_type: str | None = None,
+        expires: timedelta | None = None,
+    ) -> dict[str, Any]:
+        """``{"url", "fields"}`` for an HTML form POST of ``name`` (or under ``name`` if it ends in /)."""
+        return direct_uploads.presigned_post(
+            self, name, max_size=max_size, min_size=min_size, content_type=content_type, expires=expires
+        )
+
+    def verify_upload(
+        self, name: str, *, expected_size: int | None = None, max_size: int | None = None
+    ) -> Object:
+        """Stat a browser-uploaded object and check its size; returns the stat or raises."""
+        return direct_uploads.verify_upload(self, name, expected_size=expected_size, max_size=max_size)
 
     def path(self, name: str) -> str:
         raise NotImplementedError("Objects in S3 have no local filesystem path; use open() or url().")
