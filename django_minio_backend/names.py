@@ -46,10 +46,15 @@ def object_key(location: str, name: str) -> str:
 
 
 def name_from_key(location: str, key: str) -> str:
-    """The storage name for an S3 key under MINIO_LOCATION (the inverse of object_key)."""
-    if location and key.startswith(location + "/"):
-        return key[len(location) + 1 :]
-    return key
+    """The storage name for an S3 key under MINIO_LOCATION (the inverse of object_key).
+
+    Raises SuspiciousFileOperation for a key outside the location: it has no name in this storage.
+    """
+    if not location:
+        return key
+    if not key.startswith(location + "/"):
+        raise SuspiciousFileOperation(f"S3 key {key!r} is outside MINIO_LOCATION {location!r}.")
+    return key[len(location) + 1 :]
 
 
 def directory_prefix(location: str, path: str) -> str:

@@ -58,7 +58,8 @@ def _alias_options(alias: str) -> Mapping[str, Any]:
 def _alias_of(options: Mapping[str, Any], fallback: str) -> str:
     """The STORAGES alias whose OPTIONS Django passed to us, found by equality."""
     for alias, config in settings.STORAGES.items():
-        if config.get("OPTIONS") == options:
+        alias_options = config.get("OPTIONS") or {}
+        if {key: value for key, value in alias_options.items() if key.startswith("MINIO_")} == options:
             return alias
     return fallback
 

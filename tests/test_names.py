@@ -46,3 +46,10 @@ def test_location_prefix_joins_and_cannot_be_escaped():
     assert directory_prefix("", "docs") == "docs/"
     with pytest.raises(SuspiciousFileOperation):
         object_key("media", "../other/x")
+
+
+def test_name_from_key_refuses_keys_outside_the_location():
+    assert name_from_key("", "any/key") == "any/key"
+    for outside in ("other/x", "media", "media2/x", "medi/x"):
+        with pytest.raises(SuspiciousFileOperation, match="outside MINIO_LOCATION"):
+            name_from_key("media", outside)

@@ -106,6 +106,27 @@ def test_tags_pass_through(minio_settings, s3_server, name):
     assert dict(stored) == {"project": "alpha", "tier": "cold"}
 
 
+def test_upload_arguments_in_storages_options_keep_the_alias(minio_settings, minio_options, s3_server, name):
+    from django.core.files.storage import storages
+
+    tags = Tags.new_object_tags()
+    tags["via"] = "storages"
+    minio_settings.STORAGES = {
+        **minio_settings.STORAGES,
+        "media": {
+            "BACKEND": "django_minio_backend.models.MinioBackend",
+            "OPTIONS": {**minio_options, "MINIO_CACHE_CONTROL": "max-age=5", "tags": tags},
+        },
+    }
+    media = storages["media"]
+    assert media.storage_name == "media"
+    saved = media.save(f"{name}/via-storages.txt", ContentFile(b"x"))
+    assert dict(s3_server.client().get_object_tags(bucket_name=PRIVATE, object_name=saved)) == {
+        "via": "storages"
+    }
+    assert headers_of(s3_server, saved)["cache-control"] == "max-age=5"
+
+
 class HeaderRecorder(urllib3.PoolManager):
     """Keeps the headers of every PUT, to show what the storage asked the server for."""
 
