@@ -10,6 +10,7 @@ commands by the server's own total_commands_processed counter.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import statistics
@@ -149,7 +150,8 @@ def write(server, rows, redis_available: bool) -> None:
         "",
         f"Server: {server.kind}. Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
         f"`benchmarks/url_cache.py`, {CALLS} calls per row, Python {sys.version.split()[0]}, "
-        "on a 2-core machine shared with other work (times are indicative).",
+        f"on a 2-core machine shared with other work (load average {os.getloadavg()[0]:.1f} at the end; "
+        "times are indicative, medians are the steadier figure).",
         "",
         "| scenario | S3 requests per call | Redis commands per call | median µs per call | mean µs per call |",
         "|---|---|---|---|---|",
