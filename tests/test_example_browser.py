@@ -138,6 +138,19 @@ def test_gallery_upload_and_private_link_in_chromium(chromium, demo, s3_server, 
             assert href.startswith(f"{s3_server.url}/{env['DEMO_PRIVATE_BUCKET']}/")
             assert "X-Amz-Signature=" in href
 
+            # Direct browser upload: the page posts the file to the bucket with a presigned POST
+            # policy, then Django checks that it arrived and records it.
+            (tmp_path / "direct.png").write_bytes(png_bytes((220, 140, 30)))
+            page.click("#direct-link")
+            page.fill("#direct-title", "Straight to the bucket")
+            page.set_input_files("#direct-file", str(tmp_path / "direct.png"))
+            page.click("#direct button[type=submit]")
+            direct = page.wait_for_selector("img[alt='Straight to the bucket']")
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=direct)
+            assert direct.get_attribute("src").startswith(
+                f"{s3_server.url}/{env['DEMO_IMAGES_BUCKET']}/direct/"
+            )
+
             page.screenshot(path=str(artifacts_dir() / "example-gallery.png"), full_page=True)
 
             response = page.goto(href)
