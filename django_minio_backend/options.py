@@ -308,6 +308,13 @@ OPTION_TABLE: tuple[Option, ...] = (
         _seconds,
         "Total time the health probe may take, seconds.",
     ),
+    Option(
+        "MINIO_CONDITIONAL_WRITES",
+        "conditional_writes",
+        True,
+        _bool,
+        "Claim new names with If-None-Match (race-free); False: HEAD then PUT, for servers without it.",
+    ),
     Option("MINIO_READ_ONLY", "read_only", False, _bool, "Refuse save() and delete()."),
     Option("MINIO_LOCATION", "location", "", _location, "Key prefix every object name lives under."),
     Option(
@@ -375,6 +382,7 @@ class StorageOptions:
     read_timeout: float = 60.0
     max_retries: int = 3
     health_check_timeout: float = 3.0
+    conditional_writes: bool = True
     read_only: bool = False
     location: str = ""
     public_base_url: str | None = None

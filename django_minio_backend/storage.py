@@ -21,7 +21,7 @@ from minio import Minio
 from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 
-from . import buckets, direct_uploads, health, urlcache
+from . import buckets, conditional, direct_uploads, health, urlcache
 from .client import build_client, build_http_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
 from .files import MinioFile, ObjectReader
@@ -237,7 +237,8 @@ class MinioBackend(Storage):
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         self._refuse_if_read_only("save", name or getattr(content, "name", ""))
-        return super().save(name, content, max_length=max_length)
+        with conditional.save_limits(max_length):
+            return super().save(name, content, max_length=max_length)
 
     def _save(self, name: str, content: Any) -> str:
         key = self._key(name)
@@ -250,11 +251,14 @@ class MinioBackend(Storage):
                     region=self.options.region,
                     public=self.is_bucket_public,
                 )
-        data, length = upload_source(content)
-        put_kwargs = self._put_kwargs(name, content, length)
-        with self._s3_errors("upload", name):
-            self.client.put_object(bucket_name=self.bucket, object_name=key, data=data, **put_kwargs)
-        urlcache.forget(self, key)
+        if self._creates_new_names:
+            name = conditional.save_new(self, name, content)  # may pick the next free name
+        else:
+            data, length = upload_source(content)
+            put_kwargs = self._put_kwargs(name, content, length)
+            with self._s3_errors("upload", name):
+                self.client.put_object(bucket_name=self.bucket, object_name=key, data=data, **put_kwargs)
+        urlcache.forget(self, self._key(name))
         return name
 
     def _put_kwargs(self, name: str, content: Any, length: int) -> dict[str, Any]:
@@ -291,8 +295,14 @@ class MinioBackend(Storage):
         headers.update(extra.get("headers") or {})
         return headers
 
+    @property
+    def _creates_new_names(self) -> bool:
+        return not self.replace_existing and self.options.conditional_writes
+
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         name = clean_name(name)
+        if self._creates_new_names:  # the name is claimed race-free in _save
+            return conditional.first_name(self, name, max_length)
         if not self.replace_existing:
             return super().get_available_name(name, max_length=max_length)
         if max_length is not None and len(name) > max_length:
