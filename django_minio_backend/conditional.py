@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import urllib3
 from django.core.files.storage import Storage
 from minio.error import S3Error
 
@@ -172,11 +173,23 @@ def conditional_put(storage: MinioBackend, key: str, body: Any, length: int, hea
         extra_query_params=amz or None,
     )
     plain.update({"If-None-Match": "*", "Content-Length": str(length)})
-    response = storage._http.request("PUT", url, body=body, headers=plain)
+    http = storage._http
+    response = http.request("PUT", url, body=body, headers=plain, retries=_without_read_retries(http))
     if response.status == 412:
         raise NameTaken(key)
     if response.status >= 300:
         raise _s3_error(response, storage.bucket, key)
+
+
+def _without_read_retries(http: Any) -> urllib3.Retry:
+    """The pool's retry policy, minus retries after the request was sent.
+
+    Re-sending a conditional PUT whose first attempt reached the server would get a 412 for our
+    own object and store the content a second time under another name.
+    """
+    retries = getattr(http, "connection_pool_kw", {}).get("retries")
+    base = retries if isinstance(retries, urllib3.Retry) else urllib3.Retry.DEFAULT
+    return base.new(read=0)
 
 
 def _s3_error(response: Any, bucket: str, key: str) -> S3Error:

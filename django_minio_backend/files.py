@@ -10,7 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+import urllib3
 from django.core.files.base import File
+
+from .errors import StorageServerError
 
 READ_BUFFER_SIZE = 256 * 1024
 TEXT_ENCODING = "utf-8"
@@ -66,10 +69,16 @@ class ObjectReader(io.RawIOBase):
             return 0
         if self._response is None:
             self._response, _ = self._fetch(self._position)
-        data = self._response.read(wanted)  # type: ignore[attr-defined]
+        try:
+            data = self._response.read(wanted)  # type: ignore[attr-defined]
+        except urllib3.exceptions.HTTPError as error:
+            self._drop_response()
+            raise StorageServerError(
+                f"Reading {self.name!r} failed after {self._position} of {self._size} bytes: {error}"
+            ) from error
         if not data:
             self._drop_response()
-            raise OSError(
+            raise StorageServerError(
                 f"The connection closed after {self._position} of {self._size} bytes of {self.name!r}."
             )
         buffer[: len(data)] = data

@@ -231,7 +231,7 @@ class MinioBackend(Storage):
         def fetch(offset: int) -> tuple[Any, int]:
             with self._s3_errors("read", name):
                 response = self.client.get_object(bucket_name=self.bucket, object_name=key, offset=offset)
-            return response, _total_size(response, offset)
+                return response, _total_size(response, offset)
 
         return MinioFile(ObjectReader(fetch, name), name, mode)
 
@@ -480,7 +480,11 @@ def _total_size(response: Any, offset: int) -> int:
     content_range = response.headers.get("Content-Range", "")
     if "/" in content_range:
         return int(content_range.rsplit("/", 1)[1])
-    return offset + int(response.headers.get("Content-Length", 0))
+    length = response.headers.get("Content-Length")
+    if length is None:  # e.g. headers cut short: never guess a size
+        response.close()
+        raise StorageServerError("the server's response had no Content-Length")
+    return offset + int(length)
 
 
 def _content_type(name: str, content: Any) -> str:
