@@ -375,7 +375,7 @@ class MinioBackend(Storage):
             self.client_external.presigned_get_object,
             bucket_name=self.bucket,
             object_name=key,
-            expires=expires or self.options.url_expiry,
+            expires=self.options.url_expiry if expires is None else expires,
             response_headers=dict(response_headers) if response_headers else None,
         )
         if self.options.url_caching_enabled and expires is None and not response_headers:

@@ -53,6 +53,12 @@ def upload_source(content: Any) -> tuple[Any, int]:
     Text content (a ContentFile of str, a file opened in text mode) is encoded as UTF-8 while it
     streams, so its byte length is unknown up front and it goes through the streaming path.
     """
+    source = getattr(content, "file", content)
+    if not callable(getattr(source, "read", None)):
+        raise TypeError(
+            f"save() needs a file-like object (File, ContentFile, UploadedFile), not "
+            f"{type(source).__name__}. Wrap bytes or str in django.core.files.base.ContentFile."
+        )
     _rewind(content)
     if isinstance(content.read(0), str):
         return _EncodedText(content), -1
