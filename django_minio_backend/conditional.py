@@ -14,8 +14,8 @@ with the next name Django's rules give.
   Until that upload finishes, the name holds an empty object; if it fails, the claim is deleted.
 
 minio's ``put_object`` cannot send If-None-Match (it turns unknown headers into user metadata), so
-the conditional PUT is a presigned URL sent through the storage's own urllib3 pool. ``x-amz-*``
-headers travel as signed query parameters; standard headers are sent as headers.
+the conditional PUT is signed here (SigV4, in headers) and sent through the storage's own urllib3
+pool, so its timeouts, retries and counting apply. minio still builds the object's URL.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
 from django.core.files.storage import Storage
 from minio.error import S3Error
 
+from . import sigv4
 from .errors import StorageServerError
 from .uploads import upload_source
 
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_minio_backend")
 
 MAX_ATTEMPTS = 10  # Django's 7-character random suffixes practically never collide twice
-SIGNED_URL_LIFETIME = timedelta(hours=1)
+URL_SHAPE_LIFETIME = timedelta(minutes=1)  # only the URL's scheme, host and path are used
 # Upload arguments that only minio's put_object knows how to send: they take the claim path.
 PUT_OBJECT_ONLY = ("sse", "progress", "tags", "retention", "legal_hold")
 
@@ -163,18 +165,29 @@ def _release_claim(storage: MinioBackend, key: str) -> None:
 
 def conditional_put(storage: MinioBackend, key: str, body: Any, length: int, headers: dict[str, str]) -> None:
     """PUT ``body`` at ``key`` only if no object has that key. Raises NameTaken on 412."""
-    amz = {k: v for k, v in headers.items() if k.lower().startswith("x-amz-")}
-    plain = {k: v for k, v in headers.items() if k not in amz}
-    url = storage.client.get_presigned_url(
-        method="PUT",
-        bucket_name=storage.bucket,
-        object_name=key,
-        expires=SIGNED_URL_LIFETIME,
-        extra_query_params=amz or None,
+    # minio builds the object's URL (path or virtual-host style, encoding); we sign in headers.
+    presigned = storage.client.get_presigned_url(
+        method="PUT", bucket_name=storage.bucket, object_name=key, expires=URL_SHAPE_LIFETIME
     )
-    plain.update({"If-None-Match": "*", "Content-Length": str(length)})
+    url = urlunsplit(urlsplit(presigned)._replace(query=""))
+    options = storage.options
+    request_headers = sigv4.signed_headers(
+        "PUT",
+        url,
+        {**headers, "If-None-Match": "*"},
+        access_key=options.access_key,
+        secret_key=options.secret_key,
+        region=options.region,
+    )
+    request_headers["Content-Length"] = str(length)
     http = storage._http
-    response = http.request("PUT", url, body=body, headers=plain, retries=_without_read_retries(http))
+    try:
+        response = http.request(
+            "PUT", url, body=body, headers=request_headers, retries=_without_read_retries(http)
+        )
+    except urllib3.exceptions.MaxRetryError as error:
+        # The underlying cause says what failed without repeating the request line.
+        raise (error.reason or error) from None
     if response.status == 412:
         raise NameTaken(key)
     if response.status >= 300:
