@@ -359,7 +359,7 @@ class StorageOptions:
     external_endpoint: str
     use_https: bool
     external_use_https: bool
-    access_key: str
+    access_key: str = dataclasses.field(repr=False)
     secret_key: str = dataclasses.field(repr=False)
     region: str = "us-east-1"
     private_buckets: tuple[str, ...] = ()
