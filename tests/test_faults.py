@@ -28,7 +28,7 @@ def proxy(s3_server):
         yield running
 
 
-def through(proxy, **extra):
+def through(proxy, bucket=PRIVATE, **extra):
     options = {
         "MINIO_ENDPOINT": proxy.endpoint,
         "MINIO_CONNECT_TIMEOUT": TIMEOUT,
@@ -36,7 +36,7 @@ def through(proxy, **extra):
         "MINIO_MAX_RETRIES": RETRIES,
         **extra,
     }
-    return MinioBackend(bucket_name=PRIVATE, storage_name="default", **options)
+    return MinioBackend(bucket_name=bucket, storage_name="default", **options)
 
 
 def stored(storage, name):
