@@ -73,6 +73,15 @@ def test_unicode_space_and_plus_names_get_distinct_copies_with_working_urls(stor
         assert http.request("GET", target.url(first)).data == b"one"
 
 
+@pytest.mark.parametrize("odd", ["we!rd*(name)'s.txt", "a&b$c@d=e;f:g,h.txt", "q?x#y[z].txt", "t~%20.txt"])
+def test_punctuation_in_names_round_trips_through_signed_requests(storage, name, odd):
+    first = storage.save(f"{name}/{odd}", ContentFile(b"1"))
+    second = storage.save(f"{name}/{odd}", ContentFile(b"2"))  # 412, then a new name
+    assert first == f"{name}/{odd}" and second != first
+    assert http.request("GET", storage.url(first)).data == b"1"
+    assert http.request("GET", storage.url(second)).data == b"2"
+
+
 class NonSeekable:
     def __init__(self, data):
         self._stream = io.BytesIO(data)
