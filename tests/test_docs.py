@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from django_minio_backend.options import OPTION_TABLE
+from django_minio_backend.options import OPTION_TABLE, TOP_LEVEL_FALLBACK_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ("README.md", "MIGRATIONS.md", "CONTRIBUTE.md")
@@ -46,3 +46,9 @@ def test_relative_links_point_at_files_in_the_repository(doc):
         if "://" in target or target.startswith("mailto:"):
             continue
         assert (ROOT / target).exists(), f"{doc} links to {target}, which does not exist"
+
+
+def test_migrations_names_every_key_still_read_from_top_level_settings():
+    text = (ROOT / "MIGRATIONS.md").read_text()
+    for key in TOP_LEVEL_FALLBACK_KEYS:
+        assert f"`{key}`" in text, f"MIGRATIONS.md does not say that {key} is read from top-level settings"
