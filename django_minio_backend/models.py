@@ -3,6 +3,7 @@
 This module defines no database models.
 """
 
+from .manifest import MinioManifestStaticStorage
 from .storage import MinioBackend, MinioBackendStatic
 
-__all__ = ["MinioBackend", "MinioBackendStatic"]
+__all__ = ["MinioBackend", "MinioBackendStatic", "MinioManifestStaticStorage"]
