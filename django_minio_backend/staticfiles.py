@@ -20,8 +20,10 @@ On S3 that is two HEAD requests per file, plus a DELETE before every upload.
   multipart ETag, it reports the stored modification time, as the plain storage does.
 - When Django's staticfiles code deletes a file only to save it again right after (``collectstatic``
   replacing a changed file, the manifest storage rewriting a hashed file or its manifest), the
-  delete is held back and the upload replaces the object in one PUT. A held delete is carried out
-  before any other call on the storage from that thread, and at the end of ``collectstatic``.
+  delete is held back and the upload replaces the object in one PUT, or is skipped when the stored
+  object already has the same size and MD5 (a hashed file Django rewrites with unchanged content).
+  A held delete is carried out before any other call on the storage from that thread, and at the
+  end of ``collectstatic``. Other callers' deletes happen at once.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Entry:
     """What a listing says about one object."""
 
     size: int | None
-    etag: str | None
+    md5: str | None  # of the content: a single-part upload's ETag, or what we uploaded
     last_modified: datetime
 
 
@@ -128,7 +130,7 @@ class StaticSyncMixin:
                 for item in listing:
                     entries[name_from_key(location, item.object_name)] = Entry(
                         size=item.size,
-                        etag=(item.etag or "").strip('"') or None,
+                        md5=_md5_from_etag(item.etag),
                         last_modified=item.last_modified,
                     )
         except FileNotFoundError:  # the bucket does not exist yet: nothing is stored
@@ -235,9 +237,15 @@ class StaticSyncMixin:
     def _save(self, name: str, content: Any) -> str:
         name = clean_name(name)
         self._release_held(unless=name)
+        replacing = self._held_name() == name
         self._held.name = None  # the upload replaces the object: no DELETE needed
+        size, md5 = _content_md5(content)
+        if replacing and md5 is not None:
+            stored = self._entries().get(name)
+            if stored is not None and (stored.size, stored.md5) == (size, md5):
+                return name  # deleted only to be saved again with the very same bytes
         saved = super()._save(name, content)
-        self._remember(saved, Entry(size=None, etag=None, last_modified=timezone.now()))
+        self._remember(saved, Entry(size=size, md5=md5, last_modified=timezone.now()))
         return saved
 
 
@@ -250,9 +258,9 @@ def _caller_replaces_it() -> bool:
 def _compare_with_local(name: str, entry: Entry) -> datetime:
     """The stored time, adjusted by content when a local source of ``name`` can be compared."""
     source = _local_source(name)
-    if source is None or not _is_md5(entry.etag) or entry.size is None:
+    if source is None or entry.md5 is None or entry.size is None:
         return entry.last_modified
-    if os.path.getsize(source) == entry.size and _md5_of(source) == entry.etag:
+    if os.path.getsize(source) == entry.size and _md5_of(source) == entry.md5:
         local_time = datetime.fromtimestamp(os.path.getmtime(source), tz=UTC)
         return max(entry.last_modified, local_time)
     return EPOCH
@@ -265,13 +273,35 @@ def _local_source(name: str) -> str | None:
     return found if isinstance(found, str) and os.path.isfile(found) else None
 
 
-def _is_md5(etag: str | None) -> bool:
-    return bool(etag) and len(etag) == 32 and all(char in "0123456789abcdef" for char in etag.lower())
+def _md5_from_etag(etag: str | None) -> str | None:
+    """The content MD5 an ETag carries; None for multipart ETags ("<md5>-<parts>")."""
+    etag = (etag or "").strip('"').lower()
+    if len(etag) == 32 and all(char in "0123456789abcdef" for char in etag):
+        return etag
+    return None
 
 
 def _md5_of(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _digest(handle)[1]
+
+
+def _content_md5(content: Any) -> tuple[int | None, str | None]:
+    """(size, md5) of a seekable upload's whole content, as Django uploads it; (None, None) otherwise."""
+    try:
+        content.seek(0)
+    except (AttributeError, OSError, ValueError):
+        return None, None
+    size, md5 = _digest(content)
+    content.seek(0)
+    return size, md5
+
+
+def _digest(handle: Any) -> tuple[int, str]:
+    digest, size = hashlib.md5(usedforsecurity=False), 0
+    while chunk := handle.read(HASH_CHUNK):
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
