@@ -143,12 +143,12 @@ def main() -> None:
             for count, flow, run, counts, total, seconds in rows
         ],
         "",
-        "The per-file flow asks HEAD twice per file (exists, get_modified_time) and, for a new name, "
-        "once more in get_available_name; it replaces a changed file with DELETE + PUT. "
+        "The per-file flow asks HEAD twice per file: exists() and get_modified_time() for a stored file, "
+        "exists() and get_available_name() for a new one; it replaces a changed file with DELETE + PUT. "
         "MinioBackendStatic lists the bucket once per run and compares each file's size and MD5 "
         "with the listed size and ETag, so a new checkout (new mtimes, same content) uploads nothing, "
         "and a changed file costs one PUT. The manifest storage also uploads the hashed copies and "
-        "staticfiles.json; Django rewrites every CSS/JS file it post-processes on each run.",
+        "staticfiles.json; Django rewrites every CSS/JS file it post-processes on each run; unchanged bytes are not uploaded again.",
     ]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")

@@ -213,7 +213,10 @@ class StaticSyncMixin:
         prefix = f"{prefix}/" if prefix else ""
         directories: set[str] = set()
         files: list[str] = []
-        for key in self._entries():
+        listing = self._snapshot()
+        with self._listing_lock:
+            keys = list(listing.entries)
+        for key in keys:
             if not key.startswith(prefix):
                 continue
             head, slash, _ = key[len(prefix) :].partition("/")
