@@ -247,9 +247,20 @@ class StaticSyncMixin:
             stored = self._entries().get(name)
             if stored is not None and (stored.size, stored.md5) == (size, md5):
                 return name  # deleted only to be saved again with the very same bytes
-        saved = super()._save(name, content)
+        self._held.replacing = replacing
+        try:
+            saved = super()._save(name, content)
+        finally:
+            self._held.replacing = False
         self._remember(saved, Entry(size=size, md5=md5, last_modified=timezone.now()))
         return saved
+
+    @property
+    def _creates_new_names(self) -> bool:
+        # Replacing what Django deleted: write over that very name, not a new unique one.
+        if getattr(self._held, "replacing", False):
+            return False
+        return super()._creates_new_names
 
 
 def _caller_replaces_it() -> bool:
