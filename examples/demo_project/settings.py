@@ -109,8 +109,10 @@ MINIO_OPTIONS = {
 
 STORAGES = {
     "default": {"BACKEND": "django_minio_backend.models.MinioBackend", "OPTIONS": dict(MINIO_OPTIONS)},
+    # Content-hashed static names with a manifest kept in the bucket. With DEBUG on, {% static %}
+    # gives the plain names (collectstatic uploads both); with DEBUG off, the hashed, immutable ones.
     "staticfiles": {
-        "BACKEND": "django_minio_backend.models.MinioBackendStatic",
+        "BACKEND": "django_minio_backend.models.MinioManifestStaticStorage",
         "OPTIONS": dict(MINIO_OPTIONS, MINIO_CACHE_CONTROL="max-age=86400"),
     },
 }
