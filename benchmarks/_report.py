@@ -35,7 +35,8 @@ WORKLOADS = (
         "url_private",
         "url(), private bucket, no URL cache",
         "A presigned GET URL per call, over a rotating set of names. Every url() workload makes one "
-        "unmeasured call first, so client set-up is not counted.",
+        "unmeasured call first, so client set-up is not counted, and afterwards downloads the first "
+        "and last URL it got, anonymously, to check they work.",
     ),
     Workload(
         "url_cached_first",

@@ -171,15 +171,28 @@ def run_exists_size(results: Results, private, names: list[str], run: str) -> No
     )
 
 
+def url_check(outputs: list) -> str | None:
+    """Every output is a URL, and the first and last ones download the object (status 200)."""
+    import urllib3
+
+    if not all(isinstance(url, str) and "://" in url for url in outputs):
+        return "not a URL"
+    http = urllib3.PoolManager()
+    for url in {outputs[0], outputs[-1]}:
+        response = http.request("GET", url, retries=False, timeout=10)
+        if response.status != 200 or response.data != SMALL:
+            return f"GET on the URL answered {response.status}"
+    return None
+
+
 def run_urls(results: Results, stores: Storages, private, names: list[str]) -> None:
     from django.test import override_settings
 
     calls = scale(200)
     url_names = names[: max(2, scale(20))]
     rounds = [url_names[i % len(url_names)] for i in range(calls)]
-    is_url = lambda out: None if all(isinstance(u, str) and "://" in u for u in out) else "not a URL"  # noqa: E731
     private.url("warmup")  # each storage's first url() builds its signer; measured: steady state
-    results.add("url_private", measure([lambda n=n: private.url(n) for n in rounds], check=is_url))
+    results.add("url_private", measure([lambda n=n: private.url(n) for n in rounds], check=url_check))
     # 4.x reads the URL-cache switch from top-level settings; this package reads OPTIONS (and
     # falls back to the top level), so both are set.
     with override_settings(MINIO_URL_CACHING_ENABLED=True, MINIO_URL_CACHE_TIMEOUT=3600):
@@ -190,15 +203,16 @@ def run_urls(results: Results, stores: Storages, private, names: list[str]) -> N
             results.add("url_cached_repeat", note)
         else:
             cached.url("warmup")
-            results.add(
-                "url_cached_first", measure([lambda n=n: cached.url(n) for n in url_names], check=is_url)
-            )
-            results.add(
-                "url_cached_repeat", measure([lambda n=n: cached.url(n) for n in rounds], check=is_url)
-            )
+            first = [lambda n=n: cached.url(n) for n in url_names]
+            results.add("url_cached_first", measure(first, check=url_check))
+            repeat = [lambda n=n: cached.url(n) for n in rounds]
+            results.add("url_cached_repeat", measure(repeat, check=url_check))
     public = stores.public()
+    for name in url_names:  # the objects the public URLs point at (not measured)
+        if not public.exists(name):
+            public.save(name, content_file(SMALL))
     public.url("warmup")
-    results.add("url_public", measure([lambda n=n: public.url(n) for n in rounds], check=is_url))
+    results.add("url_public", measure([lambda n=n: public.url(n) for n in rounds], check=url_check))
 
 
 def run_listdir(results: Results, storage, run: str) -> None:
