@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -20,8 +21,10 @@ class RequestLog:
         self._lock = threading.Lock()
         self.entries: list[tuple[str, str]] = []
 
-    def record(self, method: str, url: str) -> None:
+    def record(self, method: str, url: str, headers: Any = None) -> None:
         hint = _hint(method, url)
+        if headers and any(key.lower() == "if-none-match" for key in headers):
+            hint += "(if-none-match)"
         with self._lock:
             self.entries.append((method, hint))
 
@@ -71,7 +74,7 @@ def install() -> RequestLog:
     original = pool_class.urlopen
 
     def urlopen(self, method, url, *args, **kwargs):
-        LOG.record(method, url)
+        LOG.record(method, url, kwargs.get("headers"))
         return original(self, method, url, *args, **kwargs)
 
     urlopen._bench_counting = True
