@@ -2,8 +2,8 @@ import uuid
 
 import pytest
 
-from django_minio_backend import buckets
 from django_minio_backend.models import MinioBackend
+from django_minio_backend.testing import create_declared_buckets, storages_for
 
 from .helpers import CountingPoolManager
 
@@ -12,9 +12,7 @@ PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
 
 @pytest.fixture(scope="session")
 def s3_buckets(s3_server):
-    client = s3_server.client()
-    for bucket in (PRIVATE, PUBLIC, STATIC):
-        buckets.create_bucket(client, bucket, region=s3_server.region, public=bucket != PRIVATE)
+    create_declared_buckets(storages_for(s3_server))  # the buckets tests/settings.py declares
     return PRIVATE, PUBLIC, STATIC
 
 
@@ -29,15 +27,9 @@ def minio_options(s3_server, s3_buckets):
 
 
 @pytest.fixture
-def minio_settings(settings, minio_options):
-    """Point STORAGES at the test server for this test."""
-    settings.STORAGES = {
-        "default": {"BACKEND": "django_minio_backend.models.MinioBackend", "OPTIONS": dict(minio_options)},
-        "staticfiles": {
-            "BACKEND": "django_minio_backend.models.MinioBackendStatic",
-            "OPTIONS": dict(minio_options),
-        },
-    }
+def minio_settings(settings, s3_server, s3_buckets):
+    """Point STORAGES at the test server for this test (the same helper users get)."""
+    settings.STORAGES = storages_for(s3_server)
     return settings
 
 

@@ -3,25 +3,55 @@
 ``start_server()`` starts Ceph RADOS Gateway (when its programs are installed) or moto on a free
 127.0.0.1 port, or describes an external server from ``MINIO_TEST_*`` environment variables::
 
-    from django_minio_backend.testing import start_server
+    from django_minio_backend.testing import override_minio_storages, start_server
 
     with start_server() as running:
         client = running.server.client()
         options = running.server.storage_options(MINIO_PRIVATE_BUCKETS=["private"])
 
+    @override_minio_storages(clear=True)  # every MinIO alias of STORAGES on a shared server
+    class UploadTests(SimpleTestCase): ...
+
 The pytest plugin (``django_minio_backend.testing.pytest_plugin``) provides the ``s3_server``
-and ``s3_clean_buckets`` fixtures and skips ``@pytest.mark.strict`` tests on moto.
+(alias ``minio_server``), ``minio_storages`` and ``s3_clean_buckets`` fixtures and skips
+``@pytest.mark.strict`` tests on moto. Nothing here imports moto or pytest until it is used.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .cleanup import empty_all_buckets, empty_bucket
-from .servers import KINDS, RunningServer, S3Server, planned_kind, start_server
+from .servers import KINDS, RunningServer, S3Server, planned_kind, shared_server, start_server
+
+if TYPE_CHECKING:
+    from .storages import (
+        create_declared_buckets,
+        empty_declared_buckets,
+        override_minio_storages,
+        storages_for,
+    )
+
+_LAZY = ("create_declared_buckets", "empty_declared_buckets", "override_minio_storages", "storages_for")
 
 __all__ = [
     "KINDS",
     "RunningServer",
     "S3Server",
+    "create_declared_buckets",
     "empty_all_buckets",
     "empty_bucket",
+    "empty_declared_buckets",
+    "override_minio_storages",
     "planned_kind",
+    "shared_server",
     "start_server",
+    "storages_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # django.test is only imported when the STORAGES helpers are used, keeping the plugin cheap.
+    if name in _LAZY:
+        from . import storages
+
+        return getattr(storages, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

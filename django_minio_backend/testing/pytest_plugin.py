@@ -1,6 +1,12 @@
 """pytest plugin: an S3 test server that starts on first use and stops at the end of the session.
 
-Registered through the ``pytest11`` entry point. Importing it starts nothing.
+Registered through the ``pytest11`` entry point. Importing it starts nothing, and nothing happens
+unless a test uses one of its fixtures:
+
+- ``s3_server`` (alias ``minio_server``), session scope: the :class:`S3Server`.
+- ``minio_storages``: for one test, every MinIO alias of ``settings.STORAGES`` points at the
+  server and its declared buckets exist; they are emptied after the test. Gives the S3Server.
+- ``s3_clean_buckets``: empties every bucket on the server after the test.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from .cleanup import empty_all_buckets
-from .servers import RunningServer, S3Server, planned_kind, selected_kind, start_server
+from .servers import RunningServer, S3Server, planned_kind, selected_kind, shared_server
 
 STRICT_SKIP_REASON = (
     "needs a server that enforces signatures/expiry/policies; moto does not (set MINIO_TEST_SERVER=rgw)"
@@ -46,12 +52,42 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def s3_server(request: pytest.FixtureRequest) -> Iterator[S3Server]:
     """The session's S3 server, started the first time a test asks for it."""
-    running = start_server()
+    running = shared_server()
     request.config.stash[_RUNNING] = running
     try:
         yield running.server
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def minio_server(s3_server: S3Server) -> S3Server:
+    """The session's S3 server (another name for ``s3_server``)."""
+    return s3_server
+
+
+@pytest.fixture
+def minio_storages(request: pytest.FixtureRequest, s3_server: S3Server) -> Iterator[S3Server]:
+    """Every MinIO alias of STORAGES on the test server, its buckets created, emptied after the test."""
+    from .storages import create_declared_buckets, empty_declared_buckets, storages_for
+
+    storages = storages_for(s3_server)
+    if request.config.pluginmanager.hasplugin("django"):
+        # pytest-django's settings fixture keeps one stack of overrides, so tests may change more
+        override = None
+        request.getfixturevalue("settings").STORAGES = storages
+    else:
+        from django.test import override_settings
+
+        override = override_settings(STORAGES=storages)
+        override.enable()
+    try:
+        create_declared_buckets(storages)
+        yield s3_server
+        empty_declared_buckets(s3_server, storages)
+    finally:
+        if override is not None:
+            override.disable()
 
 
 @pytest.fixture

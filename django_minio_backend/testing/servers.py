@@ -198,6 +198,23 @@ def _start_auto() -> RunningServer:
     return _moto.start_moto()
 
 
+_shared: RunningServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_server() -> RunningServer:
+    """This process's server: started (as :func:`start_server` would) on the first call.
+
+    Later calls return the same server while it runs. It stops at interpreter exit, or earlier
+    through its ``stop()``.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.stopped:
+            _shared = start_server()
+        return _shared
+
+
 def start_server(kind: str | None = None) -> RunningServer:
     """Start (or, for ``external``, describe) an S3 test server.
 
