@@ -1,8 +1,28 @@
-"""Django storage backend for MinIO and any S3-compatible object store."""
+"""Django storage backend for MinIO and any S3-compatible object store.
 
-from .apps import DjangoMinioBackendConfig
-from .models import MinioBackend, MinioBackendStatic, MinioManifestStaticStorage
-from .utils import get_iso_date, iso_date_prefix
+The public names load on first use, so importing the package (for example through its pytest
+plugin) does not import the storage, minio or Django's storage machinery.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .apps import DjangoMinioBackendConfig
+    from .manifest import MinioManifestStaticStorage
+    from .storage import MinioBackend, MinioBackendStatic
+    from .utils import get_iso_date, iso_date_prefix
+
+_EXPORTS = {
+    "DjangoMinioBackendConfig": ".apps",
+    "MinioBackend": ".storage",
+    "MinioBackendStatic": ".storage",
+    "MinioManifestStaticStorage": ".manifest",
+    "get_iso_date": ".utils",
+    "iso_date_prefix": ".utils",
+}
 
 __all__ = [
     "DjangoMinioBackendConfig",
@@ -12,3 +32,11 @@ __all__ = [
     "get_iso_date",
     "iso_date_prefix",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value

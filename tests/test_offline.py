@@ -106,3 +106,21 @@ def test_read_only_mode_refuses_writes_but_gives_urls(offline_counter):
         storage.delete("a.txt")
     assert storage.url("a.txt").startswith("http://127.0.0.1:9/test-private/a.txt?")
     assert offline_counter.requests == []
+
+
+def test_package_root_exports_load_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django_minio_backend as d; "
+        "assert 'django_minio_backend.storage' not in sys.modules; "
+        "assert 'minio' not in sys.modules; "
+        "assert sorted(d.__all__) == ['DjangoMinioBackendConfig', 'MinioBackend', 'MinioBackendStatic', "
+        "'MinioManifestStaticStorage', 'get_iso_date', 'iso_date_prefix']"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    import django_minio_backend
+    from django_minio_backend.models import MinioBackend as FromModels
+
+    assert django_minio_backend.MinioBackend is FromModels
