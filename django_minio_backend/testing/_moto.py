@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._process import LOOPBACK, free_ports, http_status, tail
+from ._process import LOOPBACK, free_ports, http_status, retry_on_lost_port, tail
 from .servers import RunningServer, S3Server
 
 logger = logging.getLogger("django_minio_backend.testing")
@@ -19,7 +19,6 @@ logger = logging.getLogger("django_minio_backend.testing")
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 READY_TIMEOUT = 30.0
-START_ATTEMPTS = 3
 
 
 def _check_installed() -> None:
@@ -78,11 +77,4 @@ def start_moto() -> RunningServer:
     A start that lost its port to another process before binding it is retried.
     """
     _check_installed()
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return _start_once()
-        except RuntimeError as exc:
-            if attempt == START_ATTEMPTS or "Address already in use" not in str(exc):
-                raise
-            logger.info("moto lost its port to another process, retrying with a new port")
-    raise AssertionError("unreachable")
+    return retry_on_lost_port(_start_once, "moto")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -10,6 +11,10 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+logger = logging.getLogger("django_minio_backend.testing")
+T = TypeVar("T")
 
 LOOPBACK = "127.0.0.1"
 
@@ -104,3 +109,21 @@ def tail(path: Path, lines: int = 30) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+PORT_START_ATTEMPTS = 3
+
+
+def retry_on_lost_port(start_once: Callable[[], T], label: str) -> T:
+    """Run ``start_once``; if another process took a chosen port before we bound it, try again.
+
+    Ports are picked free and then handed to the server, so a busy machine can lose one in between.
+    """
+    for attempt in range(1, PORT_START_ATTEMPTS + 1):
+        try:
+            return start_once()
+        except RuntimeError as exc:
+            if attempt == PORT_START_ATTEMPTS or "Address already in use" not in str(exc):
+                raise
+            logger.info("%s lost a port to another process, retrying with new ports", label)
+    raise AssertionError("unreachable")

@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ._process import LOOPBACK, free_ports, http_status, kill_pid, reap, tail
+from ._process import LOOPBACK, free_ports, http_status, kill_pid, reap, retry_on_lost_port, tail
 from .servers import RunningServer, S3Server
 
 logger = logging.getLogger("django_minio_backend.testing")
@@ -32,7 +32,6 @@ BINARIES = (
     "ceph",
 )
 READY_TIMEOUT = 30.0
-START_ATTEMPTS = 3
 COMMAND_TIMEOUT = 60.0
 REGION = "us-east-1"
 
@@ -304,11 +303,4 @@ def start_rgw() -> RunningServer:
     missing = missing_binaries()
     if missing:
         raise RuntimeError(f"Ceph RGW needs these programs on PATH: {', '.join(missing)}")
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return _start_once()
-        except RuntimeError as exc:
-            if attempt == START_ATTEMPTS or "Address already in use" not in str(exc):
-                raise
-            logger.info("Ceph RGW lost a port to another process, retrying with new ports")
-    raise AssertionError("unreachable")
+    return retry_on_lost_port(_start_once, "Ceph RGW")
