@@ -1,8 +1,8 @@
 """collectstatic of 300 and 3000 files: requests by method and wall time, per storage.
 
 Compares, against the same server:
-- per-file flow: plain MinioBackend on a public bucket (exists() + get_modified_time() per file,
-  a DELETE before each replacing upload: what the 4.x line does),
+- per-file flow: plain MinioBackend on a public bucket with MINIO_CONDITIONAL_WRITES = False
+  (exists() + get_modified_time() per file, a DELETE before each replacing upload: what 4.x does),
 - MinioBackendStatic (one listing per run, content-based change detection),
 - MinioManifestStaticStorage (the same, plus hashed copies and the manifest).
 
@@ -74,8 +74,12 @@ def build_storage(flow: str, bucket: str, pool):
     from django_minio_backend.models import MinioBackend, MinioBackendStatic, MinioManifestStaticStorage
 
     if flow == "per-file (plain MinioBackend, as 4.x)":
-        return MinioBackend(
-            bucket_name=bucket, storage_name="default", MINIO_PUBLIC_BUCKETS=[bucket], MINIO_HTTP_CLIENT=pool
+        return MinioBackend(  # without conditional writes, a new name costs a HEAD, as in 4.x
+            bucket_name=bucket,
+            storage_name="default",
+            MINIO_PUBLIC_BUCKETS=[bucket],
+            MINIO_CONDITIONAL_WRITES=False,
+            MINIO_HTTP_CLIENT=pool,
         )
     cls = MinioBackendStatic if flow == "MinioBackendStatic" else MinioManifestStaticStorage
     return cls(storage_name="staticfiles", MINIO_STATIC_FILES_BUCKET=bucket, MINIO_HTTP_CLIENT=pool)

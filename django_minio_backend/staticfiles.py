@@ -23,7 +23,8 @@ On S3 that is two HEAD requests per file, plus a DELETE before every upload.
   delete is held back and the upload replaces the object in one PUT, or is skipped when the stored
   object already has the same size and MD5 (a hashed file Django rewrites with unchanged content).
   A held delete is carried out before any other call on the storage from that thread, and at the
-  end of ``collectstatic``. Other callers' deletes happen at once.
+  end of ``collectstatic``. Other callers' deletes happen at once. If the replacing upload fails,
+  the previous object stays in place and the error propagates.
 """
 
 from __future__ import annotations

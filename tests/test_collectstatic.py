@@ -110,6 +110,16 @@ def test_second_run_with_nothing_changed_only_lists(use_static):
     assert counts == Counter({"LIST": 1})
 
 
+def test_unchanged_files_are_skipped_without_use_tz(use_static, minio_settings):
+    minio_settings.USE_TZ = False
+    source = use_static()
+    make_sources(source, 5)
+    collect()
+    assert collect() == Counter({"LIST": 1})
+    (source / "d0/sub0/file0.txt").write_bytes(b"changed\n")
+    assert collect() == Counter({"LIST": 1, "PUT": 1})
+
+
 def test_fresh_checkout_mtimes_do_not_cause_uploads(use_static):
     """A new build or git checkout gives every file a new mtime; the content decides."""
     source = use_static()
