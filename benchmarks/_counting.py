@@ -23,7 +23,10 @@ class RequestLog:
 
     def record(self, method: str, url: str, headers: Any = None) -> None:
         hint = _hint(method, url)
-        if headers and any(key.lower() == "if-none-match" for key in headers):
+        names = {key.lower() for key in headers or ()}
+        if "x-amz-copy-source" in names:
+            hint += "(copy)"
+        if "if-none-match" in names:
             hint += "(if-none-match)"
         with self._lock:
             self.entries.append((method, hint))

@@ -153,7 +153,7 @@ def small_table(workload: Workload, rows: list[tuple[str, dict[str, Any] | None]
         line = f"| {label} | {ops} | {req} | {cell(methods)} | {stats} |"
         if per_file:
             files = entry.get("files") or 0
-            line += f" {entry['requests'] / files:.2f} |" if files and ops and "requests" in entry else " - |"
+            line += f" {entry['requests'] / files:.2g} |" if files and ops and "requests" in entry else " - |"
         lines.append(line + f" {cell(result_text(entry))} |")
     return lines
 
