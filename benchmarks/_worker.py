@@ -363,7 +363,8 @@ def main() -> int:
     args = parser.parse_args()
     results = Results(args.out, args.backend, args.phase)
     server = Server.from_env()
-    with tempfile.TemporaryDirectory(prefix="bench-static-") as tmp:
+    # Inside the working directory compare.py gives (and removes), even if this worker is killed.
+    with tempfile.TemporaryDirectory(prefix="bench-static-", dir=".") as tmp:
         static_root = Path(tmp)
         make_static_tree(static_root, int(os.environ.get("BENCH_STATIC_FILES", "300")))
         try:
