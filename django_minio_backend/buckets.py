@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from minio import Minio
 from minio.error import MinioException, S3Error
 
-from .client import build_client, build_http_client, endpoint_url
+from .client import build_client, default_http_client, endpoint_url
 from .errors import ConfigurationError
 from .options import StorageOptions, parse_options
 
@@ -285,7 +285,7 @@ def _describe_policy_change(spec: BucketSpec, current: Mapping[str, Any] | None)
 
 
 def _client_for(spec: BucketSpec, pool: urllib3.PoolManager | None) -> Minio:
-    http = spec.options.http_client or pool or build_http_client(spec.options)
+    http = spec.options.http_client or pool or default_http_client(spec.options)
     return build_client(spec.options, http)
 
 

@@ -20,25 +20,42 @@ POOL_SIZE = 16
 RETRY_STATUSES = (500, 502, 503, 504)  # 503 is also how S3 says SlowDown
 
 
-def build_http_client(options: StorageOptions) -> urllib3.PoolManager:
-    """The default pool: bounded timeouts, retries on 5xx/SlowDown, certifi's CA bundle."""
-    retries = urllib3.Retry(
-        total=options.max_retries,
-        connect=options.max_retries,
-        read=0,  # a response cut midway must surface, not be silently re-read
-        status=options.max_retries,
-        backoff_factor=0.2,
-        status_forcelist=RETRY_STATUSES,
-        raise_on_status=False,  # hand the final error response to minio, which names the S3 code
-        respect_retry_after_header=True,
-    )
+def build_http_client(
+    options: StorageOptions,
+    *,
+    timeout: urllib3.Timeout | None = None,
+    retries: bool = True,
+    maxsize: int = POOL_SIZE,
+) -> urllib3.PoolManager:
+    """The default pool: bounded timeouts, retries on 5xx/SlowDown, certifi's CA bundle.
+
+    ``timeout`` and ``retries=False`` give the short, single-try pools of the health probe and
+    the start-up check.
+    """
+    policy: urllib3.Retry | bool = False
+    if retries:
+        policy = urllib3.Retry(
+            total=options.max_retries,
+            connect=options.max_retries,
+            read=0,  # a response cut midway must surface, not be silently re-read
+            status=options.max_retries,
+            backoff_factor=0.2,
+            status_forcelist=RETRY_STATUSES,
+            raise_on_status=False,  # hand the final error response to minio, which names the S3 code
+            respect_retry_after_header=True,
+        )
     return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
-        maxsize=POOL_SIZE,
-        retries=retries,
+        timeout=timeout or urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
+        maxsize=maxsize,
+        retries=policy,
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
     )
+
+
+def default_http_client(options: StorageOptions) -> urllib3.PoolManager:
+    """MINIO_HTTP_CLIENT when the user gave one, else a new default pool."""
+    return options.http_client or build_http_client(options)
 
 
 def require_connection_settings(options: StorageOptions) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -10,11 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import certifi
 import urllib3
 from minio.error import MinioException, S3Error
 
-from .client import build_client, endpoint_url, require_connection_settings
+from .client import build_client, build_http_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError
 from .options import StorageOptions
 
@@ -43,16 +41,6 @@ JOIN_SLACK = 0.5  # seconds the caller waits beyond the timeout for the probe's 
 AUTH_FAILURE_CODES = frozenset(
     {"SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 )
-
-
-def _probe_pool(timeout: float) -> urllib3.PoolManager:
-    return urllib3.PoolManager(
-        timeout=urllib3.Timeout(total=timeout, connect=timeout, read=timeout),
-        retries=False,
-        maxsize=1,
-        cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-    )
 
 
 def _unreachable_reason(error: BaseException, timeout: float | None = None) -> str:
@@ -100,7 +88,13 @@ def probe(options: StorageOptions, *, bucket: str = "") -> MinioServerStatus:
 
 
 def _probe(options: StorageOptions, endpoint: str, deadline: float) -> MinioServerStatus:
-    pool = _probe_pool(options.health_check_timeout)
+    timeout = options.health_check_timeout
+    pool = build_http_client(
+        options,
+        timeout=urllib3.Timeout(total=timeout, connect=timeout, read=timeout),
+        retries=False,
+        maxsize=1,
+    )
     try:
         client = build_client(options, pool)
         try:

@@ -24,7 +24,7 @@ from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 
 from . import buckets
-from .client import build_client, build_http_client, endpoint_url
+from .client import build_client, default_http_client, endpoint_url
 from .options import StorageOptions
 
 logger = logging.getLogger("django_minio_backend")
@@ -164,7 +164,7 @@ class ScanReport:
 
 
 def _client(options: StorageOptions) -> Minio:
-    return build_client(options, options.http_client or build_http_client(options))
+    return build_client(options, default_http_client(options))
 
 
 def clean_bucket(

@@ -71,7 +71,4 @@ def consistency_check() -> list[buckets.BucketResult] | None:
 
 def _startup_pool(options: StorageOptions, timeout: float) -> urllib3.PoolManager:
     """The storage's usual pool settings, but with short timeouts and no retries."""
-    pool = build_http_client(options)
-    pool.connection_pool_kw["timeout"] = urllib3.Timeout(connect=timeout, read=timeout)
-    pool.connection_pool_kw["retries"] = False
-    return pool
+    return build_http_client(options, timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False)

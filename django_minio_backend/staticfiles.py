@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from .names import clean_name, directory_prefix, name_from_key
@@ -193,10 +192,7 @@ class StaticSyncMixin:
     def get_modified_time(self, name: str) -> datetime:
         cleaned = clean_name(name)
         entry = self._entry(cleaned)
-        modified = _compare_with_local(cleaned, entry)
-        if settings.USE_TZ:
-            return modified
-        return timezone.make_naive(modified, timezone.get_default_timezone())
+        return self._django_time(_compare_with_local(cleaned, entry))
 
     def _entry(self, name: str) -> Entry:
         name = clean_name(name)

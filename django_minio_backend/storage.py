@@ -22,7 +22,7 @@ from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 
 from . import buckets, conditional, direct_uploads, health, urlcache
-from .client import build_client, build_http_client, endpoint_url, require_connection_settings
+from .client import build_client, default_http_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
 from .files import MinioFile, ObjectReader
 from .names import clean_name, directory_prefix, object_key
@@ -171,11 +171,7 @@ class MinioBackend(Storage):
 
     @cached_property
     def _http(self) -> urllib3.PoolManager:
-        return (
-            self._upload_kwargs.get("http_client")
-            or self.options.http_client
-            or build_http_client(self.options)
-        )
+        return self._upload_kwargs.get("http_client") or default_http_client(self.options)
 
     @cached_property
     def client(self) -> Minio:
@@ -335,10 +331,14 @@ class MinioBackend(Storage):
         return self.stat(name).size
 
     def get_modified_time(self, name: str) -> datetime:
-        modified = self.stat(name).last_modified
+        return self._django_time(self.stat(name).last_modified)
+
+    @staticmethod
+    def _django_time(moment: datetime) -> datetime:
+        """An aware S3 time as Django expects it: aware under USE_TZ, naive local time otherwise."""
         if settings.USE_TZ:
-            return modified
-        return timezone.make_naive(modified, timezone.get_default_timezone())
+            return moment
+        return timezone.make_naive(moment, timezone.get_default_timezone())
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         prefix = directory_prefix(self.options.location, path)
