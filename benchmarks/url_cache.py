@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,42 +22,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._django import PRIVATE, configure, create_buckets
+from tests.helpers import redis_server
 
 CALLS = 2000
 RESULTS = Path(__file__).resolve().parent / "results" / "url_cache.md"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def redis_server() -> Iterator[int | None]:
-    """A throwaway redis-server on 127.0.0.1, stopped by its pid; None when not installed."""
+def optional_redis() -> Iterator[int | None]:
+    """A throwaway redis-server's port, or None when redis-server is not installed."""
     binary = shutil.which("redis-server")
     if binary is None:
         yield None
         return
-    import redis
-
-    port = free_port()
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        client.close()
+    with redis_server(binary) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def timed_calls(call: Callable[[], str], before_each: Callable[[], None] | None = None) -> list[float]:
@@ -178,7 +155,7 @@ def write(server, rows, redis_available: bool) -> None:
 def main() -> None:
     from django_minio_backend.testing import start_server
 
-    with start_server() as running, redis_server() as redis_port:
+    with start_server() as running, optional_redis() as redis_port:
         server = running.server
         configure(server.storage_options())
         create_buckets(server.client(), server.region)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import urllib3
+
+from django_minio_backend.testing._process import free_ports
 
 
 class CountingPoolManager(urllib3.PoolManager):
@@ -28,3 +34,29 @@ class CountingPoolManager(urllib3.PoolManager):
 
     def methods(self) -> list[str]:
         return [method for method, _ in self.requests]
+
+
+@contextmanager
+def redis_server(binary: str) -> Iterator[int]:
+    """A throwaway redis-server on a free 127.0.0.1 port, without persistence, stopped by its pid."""
+    import redis
+
+    port = free_ports(1)[0]
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"redis-server did not start on 127.0.0.1:{port}") from None
+                time.sleep(0.05)
+        client.close()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,45 +16,21 @@ from django.core.files.base import ContentFile
 
 from django_minio_backend import checks, urlcache
 from django_minio_backend.models import MinioBackend
+from django_minio_backend.testing._process import free_ports
 
 from .conftest import PRIVATE, PUBLIC
-from .helpers import CountingPoolManager
+from .helpers import CountingPoolManager, redis_server
 
 REDIS_SERVER = shutil.which("redis-server")
 http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def redis_port() -> Iterator[int]:
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
-    import redis
-
-    port = _free_port()
-    argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start on 127.0.0.1:{port}") from None
-                time.sleep(0.05)
-        client.close()
+    with redis_server(REDIS_SERVER) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _cache_config(kind: str, request: pytest.FixtureRequest) -> dict:
@@ -223,7 +197,7 @@ def test_unreachable_cache_server_falls_back_to_signing_and_logs(settings, caplo
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_free_port()}",
+            "LOCATION": f"redis://127.0.0.1:{free_ports(1)[0]}",
         }
     }
     counter = CountingPoolManager()
