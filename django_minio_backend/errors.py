@@ -18,6 +18,14 @@ class StorageServerError(OSError):
     """
 
 
+class ObjectChangedError(StorageServerError):
+    """An object was replaced or deleted on the server while an open file was reading it.
+
+    A re-read after seek() asks for the version first read (If-Match with its ETag), so the
+    file never mixes bytes of two versions. Open the file again to read the new version.
+    """
+
+
 class ReadOnlyStorageError(PermissionError):
     """A write was attempted on a storage configured with MINIO_READ_ONLY."""
 

@@ -3,28 +3,84 @@
 Reading never holds more than one buffer in memory. The object's bytes come from one GET that
 is read as the caller reads; a seek drops that response and the next read starts a ranged GET
 at the new position. Closing the file releases its connection to the pool.
+
+Every re-GET is pinned to the version the first GET returned: it carries ``If-Match`` with that
+response's ETag, and its ETag and Content-Range are checked again. If the object was replaced or
+deleted meanwhile, the read raises ObjectChangedError; it never returns bytes of two versions
+and never returns fewer bytes than the object holds.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import urllib3
 from django.core.files.base import File
+from minio.error import S3Error
 
-from .errors import StorageServerError
+from .errors import ObjectChangedError, StorageServerError
 
 READ_BUFFER_SIZE = 256 * 1024
 TEXT_ENCODING = "utf-8"
+CHANGED_CODES = frozenset({"PreconditionFailed", "NoSuchKey", "NotFound"})
 
-# fetch(offset) -> (urllib3 response positioned at offset, total object size)
-Fetcher = Callable[[int], tuple[object, int]]
+# fetch(offset, etag) -> urllib3 response for the object's bytes from offset. With an etag the
+# request carries if_match(etag) and a changed object raises ObjectChangedError (see pinned()).
+Fetcher = Callable[[int, "str | None"], Any]
 
 
-def _release(response: object) -> None:
-    response.close()  # type: ignore[attr-defined]
-    response.release_conn()  # type: ignore[attr-defined]
+def if_match(etag: str | None) -> dict[str, str] | None:
+    """The request headers that pin a GET to the version with ``etag`` (None: no pin)."""
+    return {"If-Match": etag} if etag else None
+
+
+@contextmanager
+def pinned(where: str, etag: str | None) -> Iterator[None]:
+    """Around a pinned GET: a 412 (or 404) means the object changed since it was opened."""
+    try:
+        yield
+    except S3Error as error:
+        if etag and error.code in CHANGED_CODES:
+            raise _changed(where, f"the server answered {error.code}") from error
+        raise
+
+
+def _changed(where: str, detail: str) -> ObjectChangedError:
+    return ObjectChangedError(
+        f"{where} was replaced or deleted on the server while it was open for reading ({detail}). "
+        "Nothing of the new version was returned; open it again to read the current version."
+    )
+
+
+def _release(response: Any) -> None:
+    response.close()
+    response.release_conn()
+
+
+def _header(response: Any, name: str) -> str | None:
+    return response.headers.get(name)
+
+
+def _content_range(response: Any) -> tuple[int, int] | None:
+    """(first byte, total size) from ``Content-Range: bytes first-last/total``, or None."""
+    value = _header(response, "Content-Range") or ""
+    unit, _, spec = value.partition(" ")
+    span, _, total = spec.partition("/")
+    first = span.partition("-")[0]
+    if unit != "bytes" or not first.isdigit() or not total.isdigit():
+        return None
+    return int(first), int(total)
+
+
+def _total_size(response: Any, name: str) -> int:
+    """The object's size from the first, unranged response."""
+    length = _header(response, "Content-Length")
+    if length is None or not length.isdigit():  # e.g. headers cut short: never guess a size
+        raise StorageServerError(f"The server's response for {name!r} had no Content-Length.")
+    return int(length)
 
 
 class ObjectReader(io.RawIOBase):
@@ -34,7 +90,14 @@ class ObjectReader(io.RawIOBase):
         super().__init__()
         self.name = name
         self._fetch = fetch
-        self._response, self._size = fetch(0)
+        response = fetch(0, None)
+        try:
+            self._size = _total_size(response, name)
+        except StorageServerError:
+            _release(response)
+            raise
+        self._etag: str | None = _header(response, "ETag")
+        self._response: Any = response
         self._position = 0
 
     @property
@@ -68,9 +131,9 @@ class ObjectReader(io.RawIOBase):
         if wanted <= 0:
             return 0
         if self._response is None:
-            self._response, _ = self._fetch(self._position)
+            self._response = self._refetch()
         try:
-            data = self._response.read(wanted)  # type: ignore[attr-defined]
+            data = self._response.read(wanted)
         except urllib3.exceptions.HTTPError as error:
             self._drop_response()
             raise StorageServerError(
@@ -86,6 +149,37 @@ class ObjectReader(io.RawIOBase):
         if self._position >= self._size:
             self._drop_response()
         return len(data)
+
+    def _refetch(self) -> Any:
+        """A GET from the current position, of the same version as the first GET."""
+        if not self._etag:
+            raise StorageServerError(
+                f"Cannot re-read {self.name!r} from byte {self._position}: the server sent no ETag, "
+                "so a second request could not be pinned to the version already read."
+            )
+        response = self._fetch(self._position, self._etag)
+        try:
+            self._check_same_version(response)
+        except StorageServerError:
+            _release(response)
+            raise
+        return response
+
+    def _check_same_version(self, response: Any) -> None:
+        """Refuse a response of another version, or of other bytes, even if If-Match was ignored."""
+        etag = _header(response, "ETag")
+        if etag != self._etag:
+            raise _changed(repr(self.name), f"ETag {self._etag} became {etag}")
+        span = _content_range(response)
+        if span is None and self._position == 0:  # an unranged GET: the whole object
+            span = (0, _total_size(response, self.name))
+        if span is None or span[0] != self._position:
+            raise StorageServerError(
+                f"The server answered a read of {self.name!r} from byte {self._position} with "
+                f"Content-Range {_header(response, 'Content-Range')!r}; refusing bytes from elsewhere."
+            )
+        if span[1] != self._size:
+            raise _changed(repr(self.name), f"size {self._size} became {span[1]}")
 
     def close(self) -> None:
         if not self.closed:

@@ -24,7 +24,7 @@ from minio.error import MinioException, S3Error
 from . import buckets, conditional, direct_uploads, health, urlcache
 from .client import build_client, default_http_client, endpoint_url, require_connection_settings
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
-from .files import MinioFile, ObjectReader
+from .files import MinioFile, ObjectReader, if_match, pinned
 from .names import clean_name, directory_prefix, object_key
 from .options import MIN_PART_SIZE, StorageOptions, parse_options
 from .staticfiles import StaticSyncMixin
@@ -225,10 +225,11 @@ class MinioBackend(Storage):
             )
         key = self._key(name)
 
-        def fetch(offset: int) -> tuple[Any, int]:
-            with self._s3_errors("read", name):
-                response = self.client.get_object(bucket_name=self.bucket, object_name=key, offset=offset)
-                return response, _total_size(response, offset)
+        def fetch(offset: int, etag: str | None) -> Any:
+            with self._s3_errors("read", name), pinned(f"{self.bucket}/{name}", etag):
+                return self.client.get_object(
+                    bucket_name=self.bucket, object_name=key, offset=offset, request_headers=if_match(etag)
+                )
 
         return MinioFile(ObjectReader(fetch, name), name, mode)
 
@@ -478,17 +479,6 @@ class MinioBackendStatic(StaticSyncMixin, MinioBackend):
     @property
     def PUBLIC_BUCKETS(self) -> list[str]:
         return [*self.options.public_buckets, self.options.static_bucket]
-
-
-def _total_size(response: Any, offset: int) -> int:
-    content_range = response.headers.get("Content-Range", "")
-    if "/" in content_range:
-        return int(content_range.rsplit("/", 1)[1])
-    length = response.headers.get("Content-Length")
-    if length is None:  # e.g. headers cut short: never guess a size
-        response.close()
-        raise StorageServerError("the server's response had no Content-Length")
-    return offset + int(length)
 
 
 def _content_type(name: str, content: Any) -> str:

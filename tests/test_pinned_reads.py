@@ -1,0 +1,153 @@
+"""An open file reads one version of its object: re-reads after seek() are pinned with If-Match.
+
+"Another client" replaces or deletes the object between the first GET and a later ranged GET;
+the file must raise ObjectChangedError naming the object, never splice the versions.
+"""
+
+import io
+import os
+
+import pytest
+from django.core.files.base import ContentFile
+
+from django_minio_backend.errors import ObjectChangedError, StorageServerError
+from django_minio_backend.files import MinioFile, ObjectReader
+
+from .conftest import PRIVATE
+from .helpers import CountingPoolManager
+
+MiB = 1024 * 1024
+
+
+class HeaderRecordingPool(CountingPoolManager):
+    """Also records each request's headers."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.headers: list[dict[str, str]] = []
+
+    def urlopen(self, method, url, redirect=True, **kwargs):
+        self.headers.append(dict(kwargs.get("headers") or {}))
+        return super().urlopen(method, url, redirect=redirect, **kwargs)
+
+
+def replace(s3_server, key, data):
+    s3_server.client().put_object(
+        bucket_name=PRIVATE, object_name=key, data=io.BytesIO(data), length=len(data)
+    )
+
+
+@pytest.mark.parametrize("new_size", [3 * MiB, 1 * MiB, 4 * MiB], ids=["same-size", "smaller", "larger"])
+def test_seek_after_another_client_replaced_the_object_raises(s3_server, storage, name, new_size):
+    old = os.urandom(3 * MiB)
+    saved = storage.save(f"{name}/x.bin", ContentFile(old))
+    handle = storage.open(saved)
+    assert handle.read(1000) == old[:1000]
+    replace(s3_server, saved, os.urandom(new_size))
+    handle.seek(2 * MiB)
+    with pytest.raises(ObjectChangedError, match=rf"{name}/x\.bin"):
+        handle.read()
+    handle.seek(0)
+    with pytest.raises(ObjectChangedError, match=rf"{name}/x\.bin"):
+        handle.read()
+    handle.close()
+
+
+def test_reading_on_within_the_first_response_returns_only_the_old_version(s3_server, storage, name):
+    old = os.urandom(3 * MiB)
+    saved = storage.save(f"{name}/x.bin", ContentFile(old))
+    with storage.open(saved) as handle:
+        head = handle.read(1000)
+        replace(s3_server, saved, os.urandom(3 * MiB))
+        try:
+            rest = handle.read()
+        except StorageServerError:
+            return  # refusing is fine; mixing is not
+    assert head + rest == old
+
+
+def test_seek_after_the_object_was_deleted_raises(storage, name):
+    saved = storage.save(f"{name}/gone.bin", ContentFile(os.urandom(2 * MiB)))
+    handle = storage.open(saved)
+    handle.read(10)
+    storage.delete(saved)
+    handle.seek(MiB)
+    with pytest.raises(ObjectChangedError, match=r"gone\.bin"):
+        handle.read()
+    handle.close()
+
+
+def test_text_mode_read_after_replacement_raises(s3_server, storage, name):
+    text = "línea\n" * 400_000
+    saved = storage.save(f"{name}/t.txt", ContentFile(text.encode()))
+    handle = storage.open(saved, "r")
+    assert handle.readline() == "línea\n"
+    replace(s3_server, saved, ("other\n" * 500_000).encode())
+    handle.seek(0)
+    with pytest.raises(ObjectChangedError):
+        handle.read()
+    handle.close()
+
+
+def test_open_read_is_one_get_and_a_re_read_carries_if_match(minio_settings, name):
+    from django_minio_backend.models import MinioBackend
+
+    pool = HeaderRecordingPool()
+    storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=pool)
+    payload = os.urandom(MiB)
+    saved = storage.save(f"{name}/p.bin", ContentFile(payload))
+    etag = storage.stat(saved).etag
+    pool.reset()
+    pool.headers.clear()
+    with storage.open(saved) as handle:
+        assert handle.read() == payload
+        assert pool.methods() == ["GET"]
+        assert "If-Match" not in pool.headers[0]
+        handle.seek(1000)
+        assert handle.read(5000) == payload[1000:6000]
+        handle.seek(-10, io.SEEK_END)
+        assert handle.read() == payload[-10:]
+    assert pool.methods() == ["GET", "GET", "GET"]
+    assert [h.get("If-Match", "").strip('"') for h in pool.headers[1:]] == [etag, etag]
+    pool.clear()
+
+
+# A fetcher that behaves like a gateway which ignores If-Match or Range: it answers with a real
+# server response, but for the wrong version or the wrong bytes. The reader must still refuse.
+
+
+def _reader(s3_server, first_key, later):
+    client = s3_server.client()
+
+    def fetch(offset, etag):
+        if etag is None:
+            return client.get_object(bucket_name=PRIVATE, object_name=first_key)
+        return later(client, offset)
+
+    return ObjectReader(fetch, first_key)
+
+
+def test_a_re_read_of_another_version_is_refused_even_if_if_match_was_ignored(s3_server, storage, name):
+    first = storage.save(f"{name}/v1.bin", ContentFile(os.urandom(2 * MiB)))
+    second = storage.save(f"{name}/v2.bin", ContentFile(os.urandom(2 * MiB)))
+    reader = _reader(
+        s3_server, first, lambda c, off: c.get_object(bucket_name=PRIVATE, object_name=second, offset=off)
+    )
+    handle = MinioFile(reader, first)
+    handle.read(10)
+    handle.seek(MiB)
+    with pytest.raises(ObjectChangedError, match=r"v1\.bin"):
+        handle.read()
+    handle.close()
+
+
+def test_a_re_read_answered_from_the_wrong_offset_is_refused(s3_server, storage, name):
+    payload = os.urandom(2 * MiB)
+    saved = storage.save(f"{name}/r.bin", ContentFile(payload))
+    reader = _reader(s3_server, saved, lambda c, off: c.get_object(bucket_name=PRIVATE, object_name=saved))
+    handle = MinioFile(reader, saved)
+    handle.read(10)
+    handle.seek(MiB)
+    with pytest.raises(StorageServerError, match=r"r\.bin.*Content-Range"):
+        handle.read()
+    handle.close()
