@@ -3,6 +3,12 @@
 Django hands storages names in the host OS's style; S3 keys are POSIX-like strings. A name is
 confined to its bucket (and to MINIO_LOCATION when set): no ``..`` segment, no absolute path, no
 NUL or other control character, and at most 1024 bytes of UTF-8, which is S3's limit for a key.
+
+As in Django's ``validate_file_name``, a backslash separates segments and only a leading slash
+makes a name absolute: S3 has no drive letters, so ``a:b.txt`` and ``C:\\x`` are ordinary keys.
+An object name must name something below the location: ``""``, ``"."``, ``"./"`` and blank names
+are refused, so the MINIO_LOCATION key itself is never read, written or deleted. Only a directory
+(``directory_prefix``) may be the root.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ def clean_name(name: str) -> str:
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise SuspiciousFileOperation(f"Object name {name!r} contains a NUL or control character.")
     posix = name.replace("\\", "/")
-    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
+    if posix.startswith("/"):
         raise SuspiciousFileOperation(f"Object name {name!r} is absolute; give a relative name.")
     if ".." in posix.split("/"):
         raise SuspiciousFileOperation(f"Object name {name!r} contains a '..' segment.")
@@ -31,16 +37,26 @@ def clean_name(name: str) -> str:
         cleaned = ""
     if keep_trailing_slash and cleaned:
         cleaned += "/"
+    if cleaned and not cleaned.strip():
+        raise SuspiciousFileOperation(f"Object name {name!r} is blank; give a file name.")
     return cleaned
 
 
 def object_key(location: str, name: str) -> str:
-    """Join MINIO_LOCATION and a cleaned name into the S3 key, checking the key's length."""
-    name = clean_name(name)
-    key = f"{location}/{name}" if location and name else (location or name)
+    """Join MINIO_LOCATION and a cleaned, non-empty name into the S3 key, checking its length."""
+    cleaned = clean_name(name)
+    if not cleaned:
+        where = f"MINIO_LOCATION {location!r}" if location else "the bucket"
+        raise SuspiciousFileOperation(
+            f"Object name {name!r} is empty: it names {where} itself, not a file. Give a file name."
+        )
+    return _checked_key(f"{location}/{cleaned}" if location else cleaned)
+
+
+def _checked_key(key: str) -> str:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise SuspiciousFileOperation(
-            f"Object name {name[:64]!r}... is {len(key.encode('utf-8'))} bytes; S3 allows {MAX_KEY_BYTES}."
+            f"Object key {key[:64]!r}... is {len(key.encode('utf-8'))} bytes; S3 allows {MAX_KEY_BYTES}."
         )
     return key
 
@@ -59,5 +75,6 @@ def name_from_key(location: str, key: str) -> str:
 
 def directory_prefix(location: str, path: str) -> str:
     """The listing prefix for a directory ``path`` ('' is the root), ending in '/' unless empty."""
-    key = object_key(location, path).rstrip("/")
-    return f"{key}/" if key else ""
+    path = clean_name(path).rstrip("/")
+    key = f"{location}/{path}" if location and path else (location or path)
+    return _checked_key(f"{key}/") if key else ""

@@ -24,7 +24,8 @@ http = urllib3.PoolManager()
 BAD_NAMES = {
     "dot-dot": "a/../../etc/passwd",
     "absolute": "/etc/passwd",
-    "windows absolute": "C:\\Windows\\x",
+    "backslash absolute": "\\\\server\\share\\x",
+    "blank": "   ",
     "NUL": "a\x00b.txt",
     "control": "a\x1bb.txt",
     "DEL": "a\x7f.txt",

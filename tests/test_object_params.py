@@ -272,7 +272,7 @@ def test_public_url_with_location(minio_settings, name):
     assert http.request("GET", url).data == b"public"
 
 
-@pytest.mark.parametrize("bad", ["../x.txt", "a/../../x.txt", "/etc/passwd", "C:/x.txt", "..", "a\x00b"])
+@pytest.mark.parametrize("bad", ["../x.txt", "a/../../x.txt", "/etc/passwd", "\\x.txt", "..", "a\x00b"])
 def test_no_name_escapes_the_location(located, bad):
     for call in (
         lambda: located.save(bad, ContentFile(b"x")),
