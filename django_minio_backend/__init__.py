@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .apps import DjangoMinioBackendConfig
     from .manifest import MinioManifestStaticStorage
+    from .multibucket import MinioMultiBucketStorage
     from .storage import MinioBackend, MinioBackendStatic
     from .utils import get_iso_date, iso_date_prefix
 
@@ -20,6 +21,7 @@ _EXPORTS = {
     "MinioBackend": ".storage",
     "MinioBackendStatic": ".storage",
     "MinioManifestStaticStorage": ".manifest",
+    "MinioMultiBucketStorage": ".multibucket",
     "get_iso_date": ".utils",
     "iso_date_prefix": ".utils",
 }
@@ -29,6 +31,7 @@ __all__ = [
     "MinioBackend",
     "MinioBackendStatic",
     "MinioManifestStaticStorage",
+    "MinioMultiBucketStorage",
     "get_iso_date",
     "iso_date_prefix",
 ]

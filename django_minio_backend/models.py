@@ -4,6 +4,7 @@ This module defines no database models.
 """
 
 from .manifest import MinioManifestStaticStorage
+from .multibucket import MinioMultiBucketStorage
 from .storage import MinioBackend, MinioBackendStatic
 
-__all__ = ["MinioBackend", "MinioBackendStatic", "MinioManifestStaticStorage"]
+__all__ = ["MinioBackend", "MinioBackendStatic", "MinioManifestStaticStorage", "MinioMultiBucketStorage"]

@@ -186,6 +186,22 @@ def _str_or_callable(key: str, value: Any) -> str | Callable[[str], str] | None:
     return _text(key, value)
 
 
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+
+
+def _url_schemes(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise _fail(key, f"expected a dict, got {_type_name(value)}", 'Use {"minio": "default"}.')
+    for scheme, alias in value.items():
+        if not isinstance(scheme, str) or not _URL_SCHEME.match(scheme):
+            raise _fail(
+                key, f"{scheme!r} is not a URL scheme", "Use lowercase letters, digits, '+', '-' and '.'."
+            )
+        if not isinstance(alias, str) or not alias:
+            raise _fail(key, f"scheme {scheme!r} must map to a STORAGES alias name", "Use a str.")
+    return dict(value)
+
+
 def _metadata(key: str, value: Any) -> dict:
     if not isinstance(value, Mapping):
         raise _fail(key, f"expected a dict, got {_type_name(value)}", "Use {'name': value or callable}.")
@@ -346,6 +362,13 @@ OPTION_TABLE: tuple[Option, ...] = (
         "Content-Language for uploads: a str or callable(name).",
     ),
     Option("MINIO_METADATA", "metadata", {}, _metadata, "User metadata for uploads: values or callables."),
+    Option(
+        "MINIO_URL_SCHEMES",
+        "url_schemes",
+        {},
+        _url_schemes,
+        "MinioMultiBucketStorage: URL scheme -> STORAGES alias; the first scheme takes plain names.",
+    ),
 )
 
 OPTION_KEYS = frozenset(option.key for option in OPTION_TABLE)
@@ -390,6 +413,7 @@ class StorageOptions:
     content_disposition: Any = None
     content_language: Any = None
     metadata: Any = dataclasses.field(default_factory=dict)
+    url_schemes: Any = dataclasses.field(default_factory=dict)
 
     @property
     def effective_url_cache_timeout(self) -> int:

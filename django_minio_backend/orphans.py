@@ -25,6 +25,9 @@ from minio.error import MinioException, S3Error
 
 from . import buckets
 from .client import build_client, default_http_client, endpoint_url
+from .errors import ConfigurationError
+from .multibucket import MinioMultiBucketStorage
+from .names import object_key
 from .options import StorageOptions
 
 logger = logging.getLogger("django_minio_backend")
@@ -33,17 +36,36 @@ ROW_CHUNK = 2000
 DELETE_BATCH = 1000  # S3's limit for one DeleteObjects request
 
 
+Address = tuple[str, str, str]  # (endpoint URL, bucket, S3 key)
+
+
 @dataclass(frozen=True)
 class FieldRef:
-    """A FileField (or subclass, such as ImageField) whose storage is a MinioBackend."""
+    """A FileField (or subclass, such as ImageField) whose storage is a MinioBackend or a
+    MinioMultiBucketStorage (whose rows name their own alias and bucket)."""
 
     model: type[Model]
     field: FileField
-    storage: Any  # MinioBackend
+    storage: Any  # MinioBackend or MinioMultiBucketStorage
 
     @property
     def label(self) -> str:
         return f"{self.model._meta.label}.{self.field.name}"
+
+    @property
+    def routes_by_name(self) -> bool:
+        return isinstance(self.storage, MinioMultiBucketStorage)
+
+    def address(self, value: str) -> Address:
+        """Where the row value ``value`` points. Raises for a full-URL name that cannot be routed."""
+        if self.routes_by_name:
+            return self.storage.object_address(value)
+        options = self.storage.options
+        try:
+            key = object_key(options.location, value)
+        except SuspiciousFileOperation:
+            key = value  # cannot be one of ours; keep it so it protects rather than deletes
+        return endpoint_url(options), self.storage.bucket, key
 
 
 def _field_storage(file_field: FileField) -> Any:
@@ -53,7 +75,8 @@ def _field_storage(file_field: FileField) -> Any:
 
 
 def minio_file_fields() -> list[FieldRef]:
-    """Every concrete FileField of every installed model whose storage is a MinioBackend."""
+    """Every concrete FileField of every installed model whose storage is a MinioBackend
+    or a MinioMultiBucketStorage."""
     from .storage import MinioBackend
 
     refs = []
@@ -63,7 +86,7 @@ def minio_file_fields() -> list[FieldRef]:
         for model_field in model._meta.local_fields:
             if isinstance(model_field, FileField):
                 storage = _field_storage(model_field)
-                if isinstance(storage, MinioBackend):
+                if isinstance(storage, MinioBackend | MinioMultiBucketStorage):
                     refs.append(FieldRef(model, model_field, storage))
     return refs
 
@@ -75,20 +98,27 @@ def _rows(ref: FieldRef, *columns: str) -> Iterator[Any]:
     return queryset.values_list(*columns, flat=len(columns) == 1).iterator(chunk_size=ROW_CHUNK)
 
 
-def _key(ref: FieldRef, value: str) -> str:
-    try:
-        return ref.storage._key(value)
-    except SuspiciousFileOperation:
-        return value  # cannot be one of ours; keep it so it protects rather than deletes
+def referenced_keys(refs: Iterable[FieldRef]) -> dict[tuple[str, str], set[str]]:
+    """(endpoint, bucket) -> keys referenced by rows of these fields.
 
-
-def referenced_keys(refs: Iterable[FieldRef]) -> dict[str, set[str]]:
-    """bucket -> keys referenced by rows of the fields whose storage uses that bucket."""
-    keys: dict[str, set[str]] = {}
+    Raises ConfigurationError when a full-URL row cannot be routed (unknown scheme, undeclared
+    bucket): its object would otherwise look unreferenced and be deleted.
+    """
+    keys: dict[tuple[str, str], set[str]] = {}
+    unroutable: list[str] = []
     for ref in refs:
-        bucket_keys = keys.setdefault(ref.storage.bucket, set())
         for value in _rows(ref, ref.field.attname):
-            bucket_keys.add(_key(ref, value))
+            try:
+                endpoint, bucket, key = ref.address(value)
+            except (ConfigurationError, SuspiciousFileOperation) as error:
+                unroutable.append(f"{ref.label} {value!r}: {error}")
+                continue
+            keys.setdefault((endpoint, bucket), set()).add(key)
+    if unroutable:
+        raise ConfigurationError(
+            f"{len(unroutable)} row(s) name objects that cannot be located, so nothing can be "
+            f"cleaned safely; first: {unroutable[0]}. Fix MINIO_URL_SCHEMES, the bucket lists or the rows."
+        )
     return keys
 
 
@@ -139,6 +169,8 @@ def plan_scans(refs: Iterable[FieldRef], *, check_missing: bool = False) -> list
             scan = scans.setdefault((alias.endpoint, bucket), new)
             scan.delete_prefixes.add(_prefix(alias.options.location))
     for ref in refs:
+        if ref.routes_by_name:
+            continue  # its buckets are declared by the aliases its schemes map to, planned above
         options = ref.storage.options
         key = (endpoint_url(options), ref.storage.bucket)
         if key not in scans and (not check_missing or ref.storage.bucket in static):
@@ -230,15 +262,18 @@ def _flush(client: Minio, bucket: str, batch: list[str], report: ScanReport, dry
     batch.clear()
 
 
-def missing_rows(refs: Iterable[FieldRef], bucket: str, missing: set[str]) -> Iterator[tuple[str, Any, str]]:
-    """(model.field, primary key, name) of every row of ``bucket`` whose object is in ``missing``."""
+def missing_rows(
+    refs: Iterable[FieldRef], scan: BucketScan, missing: set[str]
+) -> Iterator[tuple[str, Any, str]]:
+    """(model.field, primary key, name) of each row pointing at a key in ``missing`` in ``scan``'s bucket."""
     if not missing:
         return
     for ref in refs:
-        if ref.storage.bucket != bucket:
+        if not ref.routes_by_name and ref.storage.bucket != scan.bucket:
             continue
         for pk, value in _rows(ref, "pk", ref.field.attname):
-            if _key(ref, value) in missing:
+            endpoint, bucket, key = ref.address(value)
+            if (endpoint, bucket) == (scan.endpoint, scan.bucket) and key in missing:
                 yield ref.label, pk, value
 
 

@@ -362,16 +362,20 @@ class MinioBackend(Storage):
         *,
         expires: timedelta | None = None,
         response_headers: Mapping[str, str] | None = None,
+        version_id: str | None = None,
     ) -> str:
         """A URL for ``name``, built without any network request.
 
         Public buckets get a plain URL on the external endpoint (or MINIO_PUBLIC_BASE_URL).
         Private buckets get a URL presigned for the external endpoint, valid for ``expires``
         (default MINIO_URL_EXPIRY_HOURS), optionally overriding response headers such as
-        ``{"response-content-disposition": "attachment"}``.
+        ``{"response-content-disposition": "attachment"}``. ``version_id`` (versioned buckets)
+        gives a presigned URL of that version, in public buckets too: their policy lets anyone
+        read the current version only.
         """
         key = self._key(name)
-        if self.is_bucket_public and not response_headers:
+        plain = not response_headers and not version_id
+        if self.is_bucket_public and plain:
             return self._public_url(key)
         sign = partial(
             self.client_external.presigned_get_object,
@@ -379,8 +383,9 @@ class MinioBackend(Storage):
             object_name=key,
             expires=self.options.url_expiry if expires is None else expires,
             response_headers=dict(response_headers) if response_headers else None,
+            version_id=version_id or None,
         )
-        if self.options.url_caching_enabled and expires is None and not response_headers:
+        if self.options.url_caching_enabled and expires is None and plain:
             return urlcache.cached_url(self, key, sign)
         return sign()
 

@@ -62,13 +62,16 @@ class Command(BaseCommand):
         deleting = [scan for scan in scans if scan.deletable]
         if deleting and not dry_run and not options["noinput"] and sys.stdin.isatty():
             self._confirm(deleting, options["min_age"])
-        referenced = orphans.referenced_keys(refs)
+        try:
+            referenced = orphans.referenced_keys(refs)
+        except ConfigurationError as error:
+            raise CommandError(str(error)) from error
         older_than = orphans.cutoff(options["min_age"])
         errors = 0
         for scan in scans:
             report = orphans.clean_bucket(
                 scan,
-                referenced.get(scan.bucket, set()),
+                referenced.get((scan.endpoint, scan.bucket), set()),
                 older_than=older_than,
                 dry_run=dry_run or not scan.deletable,
                 check_missing=check_missing,
@@ -77,7 +80,7 @@ class Command(BaseCommand):
             errors += len(report.errors)
             self._report(report, dry_run, verbosity)
             if check_missing:
-                for label, pk, name in orphans.missing_rows(refs, scan.bucket, report.missing):
+                for label, pk, name in orphans.missing_rows(refs, scan, report.missing):
                     self.stdout.write(f"missing: {label} pk={pk} {name!r} (not in {scan.bucket})")
         if errors:
             raise CommandError(f"{errors} object(s) could not be listed or deleted; see above.")
