@@ -9,6 +9,8 @@ E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS
 Warnings: W001 external endpoint without its https flag, W002 a policy hook for an undeclared
 bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_CACHE_TIMEOUT
 longer than the URL expiry (it is clamped).
+MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
+non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.utils.module_loading import import_string
 
 from . import buckets
 from .errors import ConfigurationError, PrivatePublicMixedError
@@ -130,6 +133,16 @@ def check_url_cache(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
+def check_url_schemes_ignored(config: AliasConfig) -> Iterable[CheckMessage]:
+    if config.raw.get("MINIO_URL_SCHEMES"):
+        yield _warning(
+            30,
+            "MINIO_URL_SCHEMES is set on a MinioBackend alias, which ignores it.",
+            "Put it in the OPTIONS of a MinioMultiBucketStorage alias.",
+            config,
+        )
+
+
 # Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
 ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_connection,
@@ -137,6 +150,7 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_external_endpoint,
     check_static_bucket,
     check_url_cache,
+    check_url_schemes_ignored,
 ]
 
 
@@ -218,10 +232,34 @@ def alias_configs() -> list[AliasConfig]:
     return configs
 
 
+def check_multibucket_aliases() -> Iterable[CheckMessage]:
+    """Each MinioMultiBucketStorage alias: its MINIO_URL_SCHEMES and the aliases they name."""
+    from .multibucket import MinioMultiBucketStorage
+
+    for alias, entry in settings.STORAGES.items():
+        try:
+            backend = import_string(entry.get("BACKEND", ""))
+        except ImportError:
+            continue
+        if not (isinstance(backend, type) and issubclass(backend, MinioMultiBucketStorage)):
+            continue
+        try:
+            problems = backend(**entry.get("OPTIONS", {})).configuration_problems()
+        except ConfigurationError as error:
+            problems = [str(error)]
+        for problem in problems:
+            yield Error(
+                problem,
+                hint="Map each scheme to a STORAGES alias whose BACKEND is MinioBackend.",
+                obj=f"STORAGES[{alias!r}]['OPTIONS']",
+                id="minio_backend.E030",
+            )
+
+
 def run_all(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every MinIO check on every MinIO alias of settings.STORAGES. Makes no network request."""
     configs = alias_configs()
-    messages: list[CheckMessage] = []
+    messages: list[CheckMessage] = list(check_multibucket_aliases())
     for config in configs:
         for check in ALIAS_CHECKS:
             messages.extend(check(config))

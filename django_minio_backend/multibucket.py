@@ -169,6 +169,16 @@ class MinioMultiBucketStorage(Storage):
         options = self._alias(location.alias).options
         return endpoint_url(options), location.bucket, object_key(options.location, location.name)
 
+    def configuration_problems(self) -> list[str]:
+        """What is wrong with the aliases the schemes map to (read from settings; no I/O)."""
+        problems = []
+        for alias in dict.fromkeys(self.schemes.values()):
+            try:
+                _alias_config(alias)
+            except ConfigurationError as error:
+                problems.append(str(error))
+        return problems
+
     def _route(self, name: str, *, allow_empty: bool = False) -> tuple[Location, Any]:
         location = self.locate(name, allow_empty=allow_empty)
         return location, self.backend(location)
@@ -269,8 +279,8 @@ def _inner(location: Location, max_length: int | None) -> int | None:
     return inner
 
 
-def _resolve_alias(alias: str) -> _Alias:
-    """The parsed options, backend class and connection pool of a MinioBackend alias."""
+def _alias_config(alias: str) -> tuple[StorageOptions, type]:
+    """The parsed options and backend class of a MinioBackend alias, or ConfigurationError."""
     from .buckets import backend_class
     from .storage import MinioBackendStatic
 
@@ -288,4 +298,9 @@ def _resolve_alias(alias: str) -> _Alias:
         options = parse_options(config.get("OPTIONS", {}))
     except ConfigurationError as error:
         raise type(error)(f"STORAGES[{alias!r}]: {error}") from error
+    return options, cls
+
+
+def _resolve_alias(alias: str) -> _Alias:
+    options, cls = _alias_config(alias)
     return _Alias(options, cls, default_http_client(options))

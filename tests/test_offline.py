@@ -117,7 +117,7 @@ def test_package_root_exports_load_lazily():
         "assert 'django_minio_backend.storage' not in sys.modules; "
         "assert 'minio' not in sys.modules; "
         "assert sorted(d.__all__) == ['DjangoMinioBackendConfig', 'MinioBackend', 'MinioBackendStatic', "
-        "'MinioManifestStaticStorage', 'get_iso_date', 'iso_date_prefix']"
+        "'MinioManifestStaticStorage', 'MinioMultiBucketStorage', 'get_iso_date', 'iso_date_prefix']"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     import django_minio_backend

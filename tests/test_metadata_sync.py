@@ -1,0 +1,129 @@
+"""sync_minio_metadata: existing objects get today's header options by a server-side copy."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+
+from django_minio_backend import metadata_sync
+from django_minio_backend.models import MinioBackend
+
+from .conftest import PRIVATE
+
+NEW_OPTIONS = {
+    "MINIO_CACHE_CONTROL": "public, max-age=600",
+    "MINIO_CONTENT_DISPOSITION": lambda name: f'inline; filename="{name.rsplit("/", 1)[-1]}"',
+    "MINIO_CONTENT_LANGUAGE": "hu",
+    "MINIO_METADATA": {"owner": "web"},
+}
+
+
+def sync(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("sync_minio_metadata", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def headers(s3_server, key):
+    stat = s3_server.client().stat_object(bucket_name=PRIVATE, object_name=key)
+    return {k.lower(): v for k, v in stat.metadata.items()}
+
+
+@pytest.fixture
+def new_options(minio_settings, counter):
+    """Objects saved with the old options; then the "default" alias gets NEW_OPTIONS."""
+    options = minio_settings.STORAGES["default"]["OPTIONS"]
+    options["MINIO_HTTP_CLIENT"] = counter
+    yield options
+    for key in NEW_OPTIONS:
+        options.pop(key, None)
+
+
+def test_stale_objects_are_copied_in_place_and_current_ones_are_not(s3_server, new_options, counter, name):
+    old = MinioBackend(bucket_name=PRIVATE, storage_name="default", metadata={"keep": "me"})
+    stale = [old.save(f"{name}/stale-{i}.pdf", ContentFile(f"body {i}".encode())) for i in range(5)]
+    new_options.update(NEW_OPTIONS)
+    current = MinioBackend(bucket_name=PRIVATE, storage_name="default")
+    fresh = [current.save(f"{name}/fresh-{i}.txt", ContentFile(b"new")) for i in range(25)]
+    counter.reset()
+
+    out, err = sync("--alias", "default", "--bucket", PRIVATE, "--prefix", name)
+
+    assert err == ""
+    assert f"/{PRIVATE}/{name}/ (default): 30 object(s) listed, 25 up to date, 5 updated, 0 skipped" in out
+    methods = Counter(counter.methods())
+    # 1 LIST, a HEAD per object, and per stale object minio's own HEAD before the copy, then the copy.
+    assert methods == {"GET": 1, "HEAD": 30 + 5, "PUT": 5}, counter.requests
+    for i, key in enumerate(stale):
+        stored = headers(s3_server, key)
+        assert stored["cache-control"] == "public, max-age=600"
+        assert stored["content-disposition"] == f'inline; filename="stale-{i}.pdf"'
+        assert stored["content-language"] == "hu"
+        assert stored["content-type"] == "application/pdf"
+        assert stored["x-amz-meta-owner"] == "web"
+        assert stored["x-amz-meta-keep"] == "me"  # per-object metadata no option governs survives
+        assert current.open(key).read() == f"body {i}".encode()
+    assert headers(s3_server, fresh[0])["cache-control"] == "public, max-age=600"
+
+    counter.reset()
+    out, _ = sync("--alias", "default", "--bucket", PRIVATE, "--prefix", name)
+    assert "30 object(s) listed, 30 up to date, 0 updated" in out
+    assert Counter(counter.methods()) == {"GET": 1, "HEAD": 30}
+
+
+def test_dry_run_lists_changes_and_copies_nothing(s3_server, new_options, counter, name):
+    key = MinioBackend(bucket_name=PRIVATE, storage_name="default").save(f"{name}/a.txt", ContentFile(b"a"))
+    new_options["MINIO_CACHE_CONTROL"] = "no-store"
+    counter.reset()
+    out, _ = sync("--dry-run", "--bucket", PRIVATE, "--prefix", name)
+    assert f"would update {PRIVATE}/{key}: cache-control: None -> 'no-store'" in out
+    assert "1 object(s) listed, 0 up to date, 1 would be updated" in out
+    assert "PUT" not in counter.methods()
+    assert "cache-control" not in headers(s3_server, key)
+
+
+def test_unset_option_keeps_the_stored_header_and_carried_headers_survive(s3_server, new_options, name):
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        headers={"Content-Encoding": "gzip", "Cache-Control": "max-age=5"},
+    )
+    key = storage.save(f"{name}/page.html", ContentFile(b"<p>"))
+    new_options["MINIO_CONTENT_LANGUAGE"] = "en"
+    out, _ = sync("--bucket", PRIVATE, "--prefix", name)
+    assert "1 updated" in out
+    stored = headers(s3_server, key)
+    assert (stored["content-language"], stored["cache-control"]) == ("en", "max-age=5")
+    assert stored["content-encoding"] == "gzip"
+    assert stored["content-type"] == "text/html"
+
+
+def test_aliases_sharing_a_bucket_with_different_options_must_be_chosen(minio_settings):
+    minio_settings.STORAGES["other"] = {
+        "BACKEND": "django_minio_backend.models.MinioBackend",
+        "OPTIONS": {**minio_settings.STORAGES["default"]["OPTIONS"], "MINIO_CACHE_CONTROL": "no-cache"},
+    }
+    with pytest.raises(CommandError, match=r"belongs to aliases 'default' and 'other'.*--alias"):
+        sync("--bucket", PRIVATE, "--dry-run")
+    with pytest.raises(CommandError, match="no MinIO alias nope"):
+        sync("--alias", "nope")
+    with pytest.raises(CommandError, match="No chosen alias declares bucket not-a-bucket"):
+        sync("--alias", "default", "--bucket", "not-a-bucket")
+
+
+def test_a_listing_with_metadata_needs_no_head_for_current_objects():
+    # MinIO's ListObjectsV2 with metadata=true carries the headers; other servers leave them out.
+    wanted = {"content-type": "text/plain", "cache-control": "max-age=60"}
+    listed = {"content-type": "text/plain", "cache-control": "max-age=60", "x-amz-meta-a": "1"}
+    assert metadata_sync.is_current(wanted, listed)
+    assert not metadata_sync.is_current(wanted, {"content-type": "text/plain"})
+    stored = {"content-type": "text/plain", "x-amz-meta-a": "1", "etag": '"x"', "content-length": "3"}
+    assert metadata_sync.replacement_headers(wanted, stored) == {
+        "content-type": "text/plain",
+        "x-amz-meta-a": "1",
+        "cache-control": "max-age=60",
+    }
