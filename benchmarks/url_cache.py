@@ -109,7 +109,7 @@ def run(server, redis_port: int | None) -> list[tuple[str, str, float, float, fl
                 MINIO_HTTP_CLIENT=pool,
                 MINIO_URL_CACHING_ENABLED=True,
             )
-            entry_key = urlcache.cache_key(cached, cached._key(name))
+            entry_key = urlcache.cache_key(cached.store, cached.store.key(name))
             cache = caches["default"]
             cached.url(name)  # opens the cache connection
             measure(

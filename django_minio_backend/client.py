@@ -1,23 +1,44 @@
-"""Building minio clients and the HTTP connection pool they share.
+"""The I/O core: one ObjectStore per storage, and the pool and minio clients it is built on.
 
-A storage has two clients: one for I/O on MINIO_ENDPOINT, and one that only signs URLs for
-MINIO_EXTERNAL_ENDPOINT. Because the region is always known, signing never asks the server for
-a bucket's location: building a URL makes no request.
+An ObjectStore owns a storage's parsed options, its HTTP pool and both minio clients (one for
+I/O on MINIO_ENDPOINT, one that only signs URLs for MINIO_EXTERNAL_ENDPOINT), the name -> key
+mapping, the translation of minio/urllib3 failures into FileNotFoundError and StorageServerError,
+and the primitives every other module uses: put (plain or ``If-None-Match: *``), ranged get,
+stat, list, delete, copy and presign. Nothing here knows Django's Storage class.
+
+The pool and the clients are built on first use, once, under a lock; an ObjectStore pickles and
+deep-copies without them and rebuilds them when next used. Because the region is always known,
+signing never asks the server for a bucket's location: building a URL makes no request.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import CopySource
+from minio.datatypes import Object, PostPolicy
+from minio.error import MinioException, S3Error
 
-from .errors import ConfigurationError
+from . import writes
+from .errors import BucketMissingError, ConfigurationError, StorageServerError
+from .files import if_match, pinned
+from .names import object_key
 from .options import StorageOptions
 
 POOL_SIZE = 16
 RETRY_STATUSES = (500, 502, 503, 504)  # 503 is also how S3 says SlowDown
+MISSING_CODES = frozenset({"NoSuchKey", "NotFound", "ResourceNotFound", "NoSuchObject"})
+
+NameTaken = writes.NameTaken
 
 
 def build_http_client(
@@ -94,3 +115,208 @@ def endpoint_url(options: StorageOptions, *, external: bool = False) -> str:
     secure = options.external_use_https if external else options.use_https
     host = options.external_endpoint if external else options.endpoint
     return f"{'https' if secure else 'http'}://{host}"
+
+
+class ObjectStore:
+    """One bucket on one S3 endpoint, as a storage sees it. See the module docstring."""
+
+    _LAZY = ("_http", "_client", "_client_external")
+
+    def __init__(
+        self,
+        options: StorageOptions,
+        bucket: str,
+        *,
+        http_client: urllib3.PoolManager | None = None,
+        alias: str = "default",
+    ) -> None:
+        self.options = options
+        self.bucket = bucket
+        self.alias = alias
+        self._given_http = http_client
+        self._lock = threading.Lock()
+        self._http: urllib3.PoolManager | None = None
+        self._client: Minio | None = None
+        self._client_external: Minio | None = None
+
+    def __repr__(self) -> str:
+        return f"<ObjectStore {self.endpoint}/{self.bucket}>"
+
+    # -- pickling and copying: the pool, the clients and the lock are rebuilt on next use --------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock")
+        for attr in self._LAZY:
+            state[attr] = None
+        state["_given_http"] = None  # a pool cannot leave its process; the default one is built
+        return state
+
+    def __deepcopy__(self, memo: dict) -> ObjectStore:
+        return ObjectStore(self.options, self.bucket, http_client=self._given_http, alias=self.alias)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    # -- the pool and the clients ---------------------------------------------------------------
+
+    def _build(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                return
+            http = self._given_http or default_http_client(self.options)
+            client = build_client(self.options, http)
+            external = client if self.same_endpoints else build_client(self.options, http, external=True)
+            self._http, self._client_external = http, external
+            self._client = client  # last: it is what _build's callers test
+
+    @property
+    def http(self) -> urllib3.PoolManager:
+        if self._client is None:
+            self._build()
+        return self._http  # type: ignore[return-value]
+
+    @property
+    def client(self) -> Minio:
+        """The minio client for I/O on MINIO_ENDPOINT."""
+        if self._client is None:
+            self._build()
+        return self._client  # type: ignore[return-value]
+
+    @property
+    def client_external(self) -> Minio:
+        """The minio client that signs URLs for MINIO_EXTERNAL_ENDPOINT. It makes no requests."""
+        if self._client is None:
+            self._build()
+        return self._client_external  # type: ignore[return-value]
+
+    @property
+    def same_endpoints(self) -> bool:
+        options = self.options
+        return (options.endpoint, options.use_https) == (
+            options.external_endpoint,
+            options.external_use_https,
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_url(self.options)
+
+    # -- names and errors ------------------------------------------------------------------------
+
+    def key(self, name: str) -> str:
+        """The S3 key of the storage name ``name`` (under MINIO_LOCATION)."""
+        return object_key(self.options.location, name)
+
+    @contextmanager
+    def errors(self, action: str, name: str = "") -> Iterator[None]:
+        """Turn minio and urllib3 failures into FileNotFoundError or StorageServerError."""
+        where = f"{self.bucket}/{name}" if name else self.bucket
+        try:
+            yield
+        except S3Error as error:
+            raise self.translate(error, action, name) from error
+        except (MinioException, urllib3.exceptions.HTTPError) as error:
+            reason = getattr(error, "reason", None) or error
+            raise StorageServerError(f"{action} {where} on {self.endpoint} failed: {reason}") from error
+        except OSError as error:
+            if isinstance(error, FileNotFoundError | StorageServerError | PermissionError):
+                raise
+            raise StorageServerError(f"{action} {where} on {self.endpoint} failed: {error}") from error
+
+    def translate(self, error: S3Error, action: str, name: str = "") -> OSError:
+        where = f"{self.bucket}/{name}" if name else self.bucket
+        if error.code == "NoSuchBucket":
+            return BucketMissingError(
+                f"Bucket {self.bucket!r} does not exist on {self.endpoint} ({action} {name or 'it'}). "
+                "Create it with `python manage.py initialize_buckets`, or set MINIO_BUCKET_CHECK_ON_SAVE."
+            )
+        if error.code in MISSING_CODES:
+            return FileNotFoundError(f"{where} does not exist on {self.endpoint}.")
+        return StorageServerError(
+            f"{action} {where} on {self.endpoint} failed: {error.code}: {error.message}"
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def stat(self, name: str) -> Object:
+        """The object's metadata (one HEAD). FileNotFoundError when missing."""
+        with self.errors("stat", name):
+            return self.client.stat_object(bucket_name=self.bucket, object_name=self.key(name))
+
+    def get(self, name: str, *, offset: int = 0, etag: str | None = None) -> Any:
+        """A streaming GET of ``name`` from ``offset``; with ``etag``, only of that version (If-Match)."""
+        with self.errors("read", name), pinned(f"{self.bucket}/{name}", etag):
+            return self.client.get_object(
+                bucket_name=self.bucket,
+                object_name=self.key(name),
+                offset=offset,
+                request_headers=if_match(etag),
+            )
+
+    def list(self, prefix: str, *, recursive: bool = False) -> Iterator[Object]:
+        """Objects (and, unless ``recursive``, directories) under the key ``prefix``."""
+        listing = self.client.list_objects(
+            bucket_name=self.bucket, prefix=prefix or None, recursive=recursive
+        )
+        with self.errors("list", prefix):
+            yield from listing
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def put(self, name: str, plan: Any, *, new: bool = False) -> str:
+        """Store ``plan`` (see uploads.plan_upload) under ``name``; return the ETag.
+
+        With ``new``, the name must not exist: the write is conditional (``If-None-Match: *``) and
+        raises NameTaken when it does. Exactly ``plan.length`` bytes are sent.
+        """
+        with self.errors("upload", name):
+            return writes.put(self, self.key(name), plan, new=new)
+
+    def delete(self, name: str) -> None:
+        with self.errors("delete", name):
+            self.client.remove_object(bucket_name=self.bucket, object_name=self.key(name))
+
+    def delete_key(self, key: str) -> None:
+        with self.errors("delete", key):
+            self.client.remove_object(bucket_name=self.bucket, object_name=key)
+
+    def copy(self, source: str, target: str) -> None:
+        """Server-side copy of ``source`` to ``target`` (names in this bucket)."""
+        with self.errors("copy", source):
+            self.client.copy_object(
+                bucket_name=self.bucket,
+                object_name=self.key(target),
+                source=CopySource(bucket_name=self.bucket, object_name=self.key(source)),
+            )
+
+    # -- URLs (no request) -----------------------------------------------------------------------
+
+    def presigned_get(
+        self,
+        key: str,
+        *,
+        expires: timedelta,
+        response_headers: Mapping[str, str] | None = None,
+        version_id: str | None = None,
+    ) -> str:
+        return self.client_external.presigned_get_object(
+            bucket_name=self.bucket,
+            object_name=key,
+            expires=expires,
+            response_headers=dict(response_headers) if response_headers else None,
+            version_id=version_id,
+        )
+
+    def presigned_put(self, key: str, *, expires: timedelta) -> str:
+        return self.client_external.presigned_put_object(
+            bucket_name=self.bucket, object_name=key, expires=expires
+        )
+
+    def presigned_post(self, policy: PostPolicy) -> dict[str, str]:
+        return self.client_external.presigned_post_policy(policy=policy)
+
+    def object_url(self, key: str, *, external: bool = False) -> str:
+        """The unsigned ``scheme://host/bucket/key`` URL of ``key`` (path style)."""
+        return f"{endpoint_url(self.options, external=external)}/{self.bucket}/{quote(key, safe='/~')}"

@@ -13,48 +13,44 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import SuspiciousFileOperation
 from minio.datatypes import Object, PostPolicy
 
+from .client import endpoint_url
 from .errors import UploadVerificationError
 from .options import MAX_URL_EXPIRY, GiB
 
 if TYPE_CHECKING:
-    from .storage import MinioBackend
+    from .client import ObjectStore
 
 MAX_POST_SIZE = 5 * GiB  # S3's limit for a single POST upload
 FILENAME_PLACEHOLDER = "${filename}"  # S3 replaces it with the uploaded file's name
 
 
-def _expires(storage: MinioBackend, expires: timedelta | None) -> timedelta:
-    expires = storage.options.url_expiry if expires is None else expires
+def _expires(store: ObjectStore, expires: timedelta | None) -> timedelta:
+    expires = store.options.url_expiry if expires is None else expires
     if not isinstance(expires, timedelta) or not timedelta(0) < expires <= MAX_URL_EXPIRY:
         raise ValueError(f"expires must be a timedelta in (0, 7 days], got {expires!r}.")
     return expires
 
 
-def _object_key(storage: MinioBackend, name: str) -> str:
+def _object_key(store: ObjectStore, name: str) -> str:
     if not name or name.endswith("/"):
         raise SuspiciousFileOperation(f"Upload name {name!r} must name an object, not a directory.")
-    return storage._key(name)
+    return store.key(name)
 
 
-def _prefix_key(storage: MinioBackend, name: str) -> str:
-    prefix = storage._key(name)
+def _prefix_key(store: ObjectStore, name: str) -> str:
+    prefix = store.key(name)
     if not prefix.endswith("/"):
         raise SuspiciousFileOperation(f"Upload directory {name!r} must end with '/'.")
     return prefix
 
 
-def presigned_put_url(storage: MinioBackend, name: str, *, expires: timedelta | None = None) -> str:
+def presigned_put_url(store: ObjectStore, name: str, *, expires: timedelta | None = None) -> str:
     """A URL that accepts one HTTP PUT of the object ``name``.
 
     A PUT URL cannot limit the size or type of what is sent: check the result with
     verify_upload(), or use presigned_post() when limits matter.
     """
-    storage._refuse_if_read_only("hand out an upload URL for", name)
-    return storage.client_external.presigned_put_object(
-        bucket_name=storage.bucket,
-        object_name=_object_key(storage, name),
-        expires=_expires(storage, expires),
-    )
+    return store.presigned_put(_object_key(store, name), expires=_expires(store, expires))
 
 
 def _check_sizes(min_size: int, max_size: int) -> None:
@@ -69,7 +65,7 @@ def _check_sizes(min_size: int, max_size: int) -> None:
 
 
 def presigned_post(
-    storage: MinioBackend,
+    store: ObjectStore,
     name: str,
     *,
     max_size: int,
@@ -85,17 +81,16 @@ def presigned_post(
     sent as a field, or a family (``"image/*"``), which the form must send as a Content-Type
     field starting with ``image/``. Without it, the form must not send a Content-Type field.
     """
-    storage._refuse_if_read_only("hand out an upload policy for", name)
     _check_sizes(min_size, max_size)
-    expiration = datetime.now(UTC) + _expires(storage, expires)
-    policy = PostPolicy(bucket_name=storage.bucket, expiration=expiration)
+    expiration = datetime.now(UTC) + _expires(store, expires)
+    policy = PostPolicy(bucket_name=store.bucket, expiration=expiration)
     fields: dict[str, str] = {}
     if name.endswith("/"):
-        prefix = _prefix_key(storage, name)
+        prefix = _prefix_key(store, name)
         policy.add_starts_with_condition(element="key", value=prefix)
         fields["key"] = prefix + FILENAME_PLACEHOLDER
     else:
-        key = _object_key(storage, name)
+        key = _object_key(store, name)
         policy.add_equals_condition(element="key", value=key)
         fields["key"] = key
     policy.add_content_length_range_condition(lower_limit=min_size, upper_limit=max_size)
@@ -104,12 +99,12 @@ def presigned_post(
     elif content_type:
         policy.add_equals_condition(element="Content-Type", value=content_type)
         fields["Content-Type"] = content_type
-    fields.update(storage.client_external.presigned_post_policy(policy=policy))
-    return {"url": f"{storage.base_url_external}{storage.bucket}/", "fields": fields}
+    fields.update(store.presigned_post(policy))
+    return {"url": f"{endpoint_url(store.options, external=True)}/{store.bucket}/", "fields": fields}
 
 
 def verify_upload(
-    storage: MinioBackend,
+    store: ObjectStore,
     name: str,
     *,
     expected_size: int | None = None,
@@ -120,15 +115,15 @@ def verify_upload(
     Returns the stat. Raises FileNotFoundError if nothing was uploaded under that name, and
     UploadVerificationError if the size differs from ``expected_size`` or exceeds ``max_size``.
     """
-    stat = storage.stat(name)
+    stat = store.stat(name)
     if expected_size is not None and stat.size != expected_size:
         raise UploadVerificationError(
-            f"Uploaded object {name!r} in bucket {storage.bucket!r} is {stat.size} bytes, "
+            f"Uploaded object {name!r} in bucket {store.bucket!r} is {stat.size} bytes, "
             f"but {expected_size} were expected."
         )
     if max_size is not None and stat.size > max_size:
         raise UploadVerificationError(
-            f"Uploaded object {name!r} in bucket {storage.bucket!r} is {stat.size} bytes, "
+            f"Uploaded object {name!r} in bucket {store.bucket!r} is {stat.size} bytes, "
             f"more than the allowed {max_size}."
         )
     return stat

@@ -35,3 +35,11 @@ class UploadVerificationError(SuspiciousOperation):
 
     Left uncaught in a view, Django answers 400 Bad Request.
     """
+
+
+class BucketMissingError(StorageServerError):
+    """The storage's bucket does not exist on the server (create it with initialize_buckets)."""
+
+
+class UploadSizeError(ValueError):
+    """A save()'s content ended before its declared size, or went on past it. Nothing was stored."""

@@ -40,6 +40,17 @@ class MinioManifestStaticStorage(ManifestFilesMixin, MinioBackendStatic):
         super().__init__(*args, **kwargs)
         self._constructing = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_manifest_lock", None)
+        state.pop("_hashing", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._manifest_lock = threading.Lock()
+        self._hashing = threading.local()
+
     # -- the manifest, read on first use ---------------------------------------------------------
 
     def load_manifest(self) -> tuple[dict[str, str], str]:
@@ -88,9 +99,8 @@ class MinioManifestStaticStorage(ManifestFilesMixin, MinioBackendStatic):
             self._hashing.active = False
             self.finish_collect()
 
-    def _object_headers(self, name: str) -> dict[str, str]:
-        headers = super()._object_headers(name)
+    def extra_upload_headers(self, name: str) -> dict[str, str]:
+        headers = super().extra_upload_headers(name)
         if getattr(self._hashing, "active", False) and name != self.manifest_name:
-            headers = {key: value for key, value in headers.items() if key.lower() != "cache-control"}
             headers["Cache-Control"] = self.hashed_cache_control
         return headers

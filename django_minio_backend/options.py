@@ -415,6 +415,15 @@ class StorageOptions:
     metadata: Any = dataclasses.field(default_factory=dict)
     url_schemes: Any = dataclasses.field(default_factory=dict)
 
+    def __deepcopy__(self, memo: dict) -> StorageOptions:
+        return self  # immutable: copies share it, and with it any MINIO_HTTP_CLIENT pool
+
+    def __reduce__(self) -> tuple:
+        # A urllib3 pool belongs to its process and cannot be pickled: an unpickled storage
+        # builds its default pool from the timeouts and retries in these options.
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return (_rebuild_options, (dict(fields, http_client=None),))
+
     @property
     def effective_url_cache_timeout(self) -> int:
         """Seconds a cached URL may live: the configured value, clamped below the URL's expiry."""
@@ -430,6 +439,10 @@ class StorageOptions:
     @property
     def upload_threshold(self) -> int:
         return self.multipart_threshold if self.multipart_upload else 10 * MiB
+
+
+def _rebuild_options(fields: dict[str, Any]) -> StorageOptions:
+    return StorageOptions(**fields)
 
 
 def closest_key(key: str) -> str | None:

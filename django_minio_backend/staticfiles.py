@@ -42,6 +42,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from .errors import BucketMissingError
 from .names import clean_name, directory_prefix, name_from_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -106,6 +107,18 @@ class StaticSyncMixin:
         self._listing_lock = threading.Lock()
         self._held = threading.local()  # .name: a delete held back until the next call
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        for attr in ("_listing", "_listing_lock", "_held"):
+            state.pop(attr, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._listing = None
+        self._listing_lock = threading.Lock()
+        self._held = threading.local()
+
     # -- the snapshot ----------------------------------------------------------------------------
 
     def _snapshot(self) -> Listing:
@@ -123,17 +136,13 @@ class StaticSyncMixin:
         prefix = directory_prefix(location, "")
         entries: dict[str, Entry] = {}
         try:
-            with self._s3_errors("list"):
-                listing = self.client.list_objects(
-                    bucket_name=self.bucket, prefix=prefix or None, recursive=True
+            for item in self.store.list(prefix, recursive=True):
+                entries[name_from_key(location, item.object_name)] = Entry(
+                    size=item.size,
+                    md5=_md5_from_etag(item.etag),
+                    last_modified=item.last_modified,
                 )
-                for item in listing:
-                    entries[name_from_key(location, item.object_name)] = Entry(
-                        size=item.size,
-                        md5=_md5_from_etag(item.etag),
-                        last_modified=item.last_modified,
-                    )
-        except FileNotFoundError:  # the bucket does not exist yet: nothing is stored
+        except BucketMissingError:  # the bucket does not exist yet: nothing is stored
             return {}
         return entries
 

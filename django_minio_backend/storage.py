@@ -4,35 +4,31 @@ from __future__ import annotations
 
 import difflib
 import logging
-import mimetypes
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-import urllib3
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files import File
 from django.core.files.storage import Storage
+from django.core.files.utils import validate_file_name
 from django.utils import timezone
 from minio import Minio
 from minio.datatypes import Object
-from minio.error import MinioException, S3Error
 
 from . import buckets, conditional, direct_uploads, health, urlcache
-from .client import build_client, default_http_client, endpoint_url, require_connection_settings
+from .client import NameTaken, ObjectStore, endpoint_url, require_connection_settings
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
-from .files import MinioFile, ObjectReader, if_match, pinned
-from .names import clean_name, directory_prefix, object_key
-from .options import MIN_PART_SIZE, StorageOptions, parse_options
+from .files import MinioFile, ObjectReader
+from .names import clean_name, directory_prefix
+from .options import StorageOptions, parse_options
 from .staticfiles import StaticSyncMixin
-from .uploads import upload_source
+from .uploads import UploadKwargs, plan_upload
 
 logger = logging.getLogger("django_minio_backend")
-
-MISSING_CODES = frozenset({"NoSuchKey", "NotFound", "ResourceNotFound", "NoSuchBucket", "NoSuchObject"})
 
 # Keyword arguments (besides MINIO_* options) that tune uploads, as in the 4.x line.
 UPLOAD_KWARGS = frozenset(
@@ -97,9 +93,12 @@ class MinioBackend(Storage):
             raw = {**_alias_options(self.storage_name), **option_kwargs}
         self.options: StorageOptions = parse_options(raw)
         self._bucket_name_arg = bucket_name
-        self._upload_kwargs = upload_kwargs
+        self._upload_kwargs = UploadKwargs(upload_kwargs)
         self.replace_existing: bool = bool(upload_kwargs.get("replace_existing", False))
         self._warn_if_undeclared()
+        self.store = ObjectStore(
+            self.options, self.bucket, http_client=upload_kwargs.get("http_client"), alias=self.storage_name
+        )
 
     # -- identity and configuration ---------------------------------------------------------
 
@@ -141,6 +140,12 @@ class MinioBackend(Storage):
             f"endpoint={self.options.endpoint!r}>"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__.copy()  # the store drops its pool, clients and lock (see client.py)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def deconstruct(self) -> tuple[str, tuple, dict[str, Any]]:
         """Serialise for migrations: the alias and bucket, never options or credentials."""
         kwargs: dict[str, Any] = {"storage_name": self.storage_name}
@@ -167,47 +172,17 @@ class MinioBackend(Storage):
                 self.storage_name,
             )
 
-    # -- clients (built on first use: no I/O at construction) ------------------------------------
+    # -- the I/O core (built at construction; it makes no request until used) --------------------
 
-    @cached_property
-    def _http(self) -> urllib3.PoolManager:
-        return self._upload_kwargs.get("http_client") or default_http_client(self.options)
-
-    @cached_property
+    @property
     def client(self) -> Minio:
-        """The client for I/O on MINIO_ENDPOINT."""
-        return build_client(self.options, self._http)
+        """The minio client for I/O on MINIO_ENDPOINT."""
+        return self.store.client
 
-    @cached_property
+    @property
     def client_external(self) -> Minio:
-        """The client that signs URLs for MINIO_EXTERNAL_ENDPOINT. It makes no requests."""
-        if self.same_endpoints:
-            return self.client
-        return build_client(self.options, self._http, external=True)
-
-    # -- errors ------------------------------------------------------------------------------
-
-    @contextmanager
-    def _s3_errors(self, action: str, name: str = "") -> Iterator[None]:
-        """Turn minio and urllib3 failures into FileNotFoundError or StorageServerError."""
-        where = f"{self.bucket}/{name}" if name else self.bucket
-        endpoint = endpoint_url(self.options)
-        try:
-            yield
-        except S3Error as error:
-            if error.code in MISSING_CODES:
-                raise FileNotFoundError(f"{where} does not exist on {endpoint}.") from error
-            raise StorageServerError(
-                f"{action} {where} on {endpoint} failed: {error.code}: {error.message}"
-            ) from error
-        except (FileNotFoundError, StorageServerError, ReadOnlyStorageError, SuspiciousFileOperation):
-            raise
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as error:
-            reason = getattr(error, "reason", None) or error
-            raise StorageServerError(f"{action} {where} on {endpoint} failed: {reason}") from error
-
-    def _key(self, name: str) -> str:
-        return object_key(self.options.location, name)
+        """The minio client that signs URLs for MINIO_EXTERNAL_ENDPOINT. It makes no requests."""
+        return self.store.client_external
 
     def _refuse_if_read_only(self, action: str, name: str) -> None:
         if self.options.read_only:
@@ -223,75 +198,63 @@ class MinioBackend(Storage):
                 f"MinioBackend opens files for reading only (mode {mode!r} given for {name!r}). "
                 "Write with storage.save(name, content)."
             )
-        key = self._key(name)
+        store = self.store
+        store.key(name)  # a bad name fails here, before any request
 
         def fetch(offset: int, etag: str | None) -> Any:
-            with self._s3_errors("read", name), pinned(f"{self.bucket}/{name}", etag):
-                return self.client.get_object(
-                    bucket_name=self.bucket, object_name=key, offset=offset, request_headers=if_match(etag)
-                )
+            return store.get(name, offset=offset, etag=etag)
 
         return MinioFile(ObjectReader(fetch, name), name, mode)
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        """Store ``content``; unless replacing, under ``name`` or the next free name, never over another file.
+
+        With conditional writes, each candidate name is written with If-None-Match: the server
+        refuses a taken name (NameTaken) and the next candidate is tried, without asking first.
+        """
         self._refuse_if_read_only("save", name or getattr(content, "name", ""))
-        with conditional.save_limits(max_length):
+        if not self._creates_new_names:
             return super().save(name, content, max_length=max_length)
+        if name is None:
+            name = content.name
+        if not hasattr(content, "chunks"):
+            content = File(content, name)
+        validate_file_name(name, allow_relative_path=True)
+        name = self.get_available_name(name, max_length=max_length)
+        taken: set[str] = set()
+        for _ in range(conditional.MAX_ATTEMPTS):
+            try:
+                saved = self._save(name, content)
+            except NameTaken:
+                taken.add(name)
+                name = conditional.next_name(self.get_alternative_name, taken, name, max_length)
+                continue
+            validate_file_name(saved, allow_relative_path=True)
+            return saved
+        raise StorageServerError(
+            f"Could not find a free name for {name!r} in bucket {self.bucket!r} after "
+            f"{conditional.MAX_ATTEMPTS} attempts: every candidate already exists."
+        )
 
     def _save(self, name: str, content: Any) -> str:
-        key = self._key(name)
+        store = self.store
         if self.options.bucket_check_on_save:
-            with self._s3_errors("check bucket of", name):
+            with store.errors("check bucket of", name):
                 buckets.ensure_bucket_once(
-                    self.client,
-                    self.options.endpoint,
+                    store.client,
+                    store.endpoint,
                     self.bucket,
                     region=self.options.region,
                     public=self.is_bucket_public,
                 )
-        if self._creates_new_names:
-            name = conditional.save_new(self, name, content)  # may pick the next free name
-        else:
-            data, length = upload_source(content)
-            put_kwargs = self._put_kwargs(name, content, length)
-            with self._s3_errors("upload", name):
-                self.client.put_object(bucket_name=self.bucket, object_name=key, data=data, **put_kwargs)
-        urlcache.forget(self, self._key(name))
+        plan = plan_upload(self.options, self._upload_kwargs, name, content, self.extra_upload_headers(name))
+        store.put(name, plan, new=self._creates_new_names)
+        urlcache.forget(store, store.key(name))
         return name
 
-    def _put_kwargs(self, name: str, content: Any, length: int) -> dict[str, Any]:
-        options, extra = self.options, self._upload_kwargs
-        part_size = options.upload_part_size
-        if 0 <= length <= options.upload_threshold:
-            part_size = max(length, MIN_PART_SIZE)  # one PUT
-        kwargs: dict[str, Any] = {
-            "length": length,
-            "part_size": part_size,
-            "content_type": _content_type(name, content),
-            "metadata": self._object_headers(name) or None,
-        }
-        for key in ("sse", "progress", "tags", "retention", "legal_hold", "num_parallel_uploads"):
-            if extra.get(key) is not None:
-                kwargs[key] = extra[key]
-        return kwargs
-
-    def _object_headers(self, name: str) -> dict[str, str]:
-        """Headers and user metadata for an upload, from options and constructor arguments."""
-        options, extra = self.options, self._upload_kwargs
-        headers: dict[str, str] = {}
-        for header, value in (
-            ("Cache-Control", options.cache_control),
-            ("Content-Disposition", options.content_disposition),
-            ("Content-Language", options.content_language),
-        ):
-            if value:
-                headers[header] = value(name) if callable(value) else value
-        for meta_key, value in options.metadata.items():
-            headers[f"x-amz-meta-{meta_key}"] = value(name) if callable(value) else value
-        for meta_key, value in (extra.get("metadata") or extra.get("user_metadata") or {}).items():
-            headers[meta_key if meta_key.lower().startswith("x-amz-") else f"x-amz-meta-{meta_key}"] = value
-        headers.update(extra.get("headers") or {})
-        return headers
+    def extra_upload_headers(self, name: str) -> dict[str, str]:
+        """Headers a subclass adds to the upload of ``name`` (they win over options and arguments)."""
+        return {}
 
     @property
     def _creates_new_names(self) -> bool:
@@ -299,8 +262,8 @@ class MinioBackend(Storage):
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         name = clean_name(name)
-        if self._creates_new_names:  # the name is claimed race-free in _save
-            return conditional.first_name(self, name, max_length)
+        if self._creates_new_names:  # the name is claimed race-free by save()
+            return conditional.first_name(self.get_alternative_name, name, max_length)
         if not self.replace_existing:
             return super().get_available_name(name, max_length=max_length)
         if max_length is not None and len(name) > max_length:
@@ -312,9 +275,8 @@ class MinioBackend(Storage):
 
     def delete(self, name: str) -> None:
         self._refuse_if_read_only("delete", name)
-        with self._s3_errors("delete", name):
-            self.client.remove_object(bucket_name=self.bucket, object_name=self._key(name))
-        urlcache.forget(self, self._key(name))
+        self.store.delete(name)
+        urlcache.forget(self.store, self.store.key(name))
 
     def exists(self, name: str) -> bool:
         try:
@@ -325,8 +287,7 @@ class MinioBackend(Storage):
 
     def stat(self, name: str) -> Object:
         """The object's metadata (one HEAD request). Raises FileNotFoundError when missing."""
-        with self._s3_errors("stat", name):
-            return self.client.stat_object(bucket_name=self.bucket, object_name=self._key(name))
+        return self.store.stat(name)
 
     def size(self, name: str) -> int:
         return self.stat(name).size
@@ -344,16 +305,14 @@ class MinioBackend(Storage):
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         prefix = directory_prefix(self.options.location, path)
         directories, files = [], []
-        with self._s3_errors("list", path):
-            listing = self.client.list_objects(bucket_name=self.bucket, prefix=prefix or None)
-            for item in listing:
-                relative = item.object_name[len(prefix) :]
-                if not relative:
-                    continue
-                if item.is_dir:
-                    directories.append(relative.rstrip("/"))
-                else:
-                    files.append(relative)
+        for item in self.store.list(prefix):
+            relative = item.object_name[len(prefix) :]
+            if not relative:
+                continue
+            if item.is_dir:
+                directories.append(relative.rstrip("/"))
+            else:
+                files.append(relative)
         return directories, files
 
     def url(
@@ -373,20 +332,20 @@ class MinioBackend(Storage):
         gives a presigned URL of that version, in public buckets too: their policy lets anyone
         read the current version only.
         """
-        key = self._key(name)
+        store = self.store
+        key = store.key(name)
         plain = not response_headers and not version_id
         if self.is_bucket_public and plain:
             return self._public_url(key)
         sign = partial(
-            self.client_external.presigned_get_object,
-            bucket_name=self.bucket,
-            object_name=key,
+            store.presigned_get,
+            key,
             expires=self.options.url_expiry if expires is None else expires,
-            response_headers=dict(response_headers) if response_headers else None,
+            response_headers=response_headers,
             version_id=version_id or None,
         )
         if self.options.url_caching_enabled and expires is None and plain:
-            return urlcache.cached_url(self, key, sign)
+            return urlcache.cached_url(store, key, sign)
         return sign()
 
     def _public_url(self, key: str) -> str:
@@ -399,7 +358,8 @@ class MinioBackend(Storage):
 
     def presigned_put_url(self, name: str, *, expires: timedelta | None = None) -> str:
         """A URL a browser can PUT the object ``name`` to, signed for the external endpoint."""
-        return direct_uploads.presigned_put_url(self, name, expires=expires)
+        self._refuse_if_read_only("hand out an upload URL for", name)
+        return direct_uploads.presigned_put_url(self.store, name, expires=expires)
 
     def presigned_post(
         self,
@@ -411,15 +371,16 @@ class MinioBackend(Storage):
         expires: timedelta | None = None,
     ) -> dict[str, Any]:
         """``{"url", "fields"}`` for an HTML form POST of ``name`` (or under ``name`` if it ends in /)."""
+        self._refuse_if_read_only("hand out an upload policy for", name)
         return direct_uploads.presigned_post(
-            self, name, max_size=max_size, min_size=min_size, content_type=content_type, expires=expires
+            self.store, name, max_size=max_size, min_size=min_size, content_type=content_type, expires=expires
         )
 
     def verify_upload(
         self, name: str, *, expected_size: int | None = None, max_size: int | None = None
     ) -> Object:
         """Stat a browser-uploaded object and check its size; returns the stat or raises."""
-        return direct_uploads.verify_upload(self, name, expected_size=expected_size, max_size=max_size)
+        return direct_uploads.verify_upload(self.store, name, expected_size=expected_size, max_size=max_size)
 
     def path(self, name: str) -> str:
         raise NotImplementedError("Objects in S3 have no local filesystem path; use open() or url().")
@@ -437,7 +398,7 @@ class MinioBackend(Storage):
 
     def check_bucket_existence(self) -> None:
         """Create this storage's bucket if it is missing (and make it public if declared so)."""
-        with self._s3_errors("create bucket"):
+        with self.store.errors("create bucket"):
             buckets.create_bucket(
                 self.client, self.bucket, region=self.options.region, public=self.is_bucket_public
             )
@@ -445,7 +406,7 @@ class MinioBackend(Storage):
     def check_bucket_existences(self) -> None:
         """Create every bucket this storage's options declare."""
         for bucket in (*self.options.private_buckets, *self.options.public_buckets):
-            with self._s3_errors("create bucket", bucket):
+            with self.store.errors("create bucket", bucket):
                 buckets.create_bucket(
                     self.client,
                     bucket,
@@ -454,7 +415,7 @@ class MinioBackend(Storage):
                 )
 
     def set_bucket_policy(self, bucket: str, policy: dict[str, Any]) -> None:
-        with self._s3_errors("set policy on", bucket):
+        with self.store.errors("set policy on", bucket):
             buckets.set_policy(self.client, bucket, policy)
 
     def set_bucket_to_public(self) -> None:
@@ -484,11 +445,3 @@ class MinioBackendStatic(StaticSyncMixin, MinioBackend):
     @property
     def PUBLIC_BUCKETS(self) -> list[str]:
         return [*self.options.public_buckets, self.options.static_bucket]
-
-
-def _content_type(name: str, content: Any) -> str:
-    declared = getattr(content, "content_type", None)
-    if declared:
-        return declared
-    guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"

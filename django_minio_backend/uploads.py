@@ -1,12 +1,32 @@
-"""Turning whatever Django hands to save() into a byte stream of known or unknown length."""
+"""What an upload sends: one pure function turns a save() into an UploadPlan.
+
+``plan_upload(options, upload_kwargs, name, content)`` decides, once and for every write path
+(new name, replace, multipart), the byte stream and its length, the content type, the headers and
+user metadata, and the part size. Headers are classified the same way everywhere: the standard
+object headers S3 stores (Cache-Control, Content-Disposition, Content-Encoding, Content-Language,
+Expires) and ``x-amz-*`` headers are sent as they are; any other name becomes user metadata
+(``x-amz-meta-<name>``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from minio.helpers import genheaders
+from minio.sse import SseCustomerKey
+
+from .options import MIN_PART_SIZE, StorageOptions
+
 TEXT_ENCODING = "utf-8"
+STANDARD_HEADERS = frozenset(
+    {"cache-control", "content-disposition", "content-encoding", "content-language", "expires"}
+)
+META_PREFIX = "x-amz-meta-"
 
 
 class _EncodedText(io.RawIOBase):
@@ -33,6 +53,47 @@ class _EncodedText(io.RawIOBase):
         return data
 
 
+class UploadKwargs(dict):
+    """A storage's upload keyword arguments (replace_existing, sse, tags...), never changed after
+    construction: deep copies share them; pickling leaves out ``http_client`` (a pool cannot leave
+    its process; the unpickled storage builds its default pool)."""
+
+    def __deepcopy__(self, memo: dict) -> UploadKwargs:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (UploadKwargs, ({key: value for key, value in self.items() if key != "http_client"},))
+
+
+@dataclass
+class UploadPlan:
+    """Everything a write sends. ``length`` is -1 when unknown (then the source is read in parts)."""
+
+    name: str
+    source: Any  # has read(); seekable unless noted by ``start`` being None
+    start: int | None  # position to rewind to before each attempt; None: cannot rewind
+    length: int
+    content_type: str
+    headers: dict[str, str]  # sent on the PUT / CreateMultipartUpload
+    part_headers: dict[str, str] = field(default_factory=dict)  # sent on every UploadPart (SSE-C)
+    part_size: int = 10 * 1024 * 1024
+    single: bool = True  # one PUT (else multipart)
+    progress: Any = None
+
+    def rewind(self) -> None:
+        if self.start is not None:
+            self.source.seek(self.start)
+
+
+def _position(stream: Any) -> int | None:
+    try:
+        position = stream.tell()
+        stream.seek(position)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return position
+
+
 def _rewind(content: Any) -> None:
     # A non-seekable stream is read from where it stands.
     with contextlib.suppress(AttributeError, OSError, ValueError):
@@ -48,10 +109,10 @@ def _known_length(content: Any) -> int:
 
 
 def upload_source(content: Any) -> tuple[Any, int]:
-    """Return ``(stream, length)`` for minio's put_object; length is -1 when unknown.
+    """Return ``(stream, length)``; length is -1 when unknown.
 
     Text content (a ContentFile of str, a file opened in text mode) is encoded as UTF-8 while it
-    streams, so its byte length is unknown up front and it goes through the streaming path.
+    streams, so its byte length is unknown up front.
     """
     source = getattr(content, "file", content)
     if not callable(getattr(source, "read", None)):
@@ -63,3 +124,141 @@ def upload_source(content: Any) -> tuple[Any, int]:
     if isinstance(content.read(0), str):
         return _EncodedText(content), -1
     return content, _known_length(content)
+
+
+def content_type(name: str, content: Any) -> str:
+    declared = getattr(content, "content_type", None)
+    if declared:
+        return declared
+    guessed, _ = mimetypes.guess_type(name)
+    return guessed or "application/octet-stream"
+
+
+def _value(value: Any, name: str) -> str:
+    return value(name) if callable(value) else value
+
+
+def object_headers(
+    options: StorageOptions,
+    upload_kwargs: Mapping[str, Any],
+    name: str,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Headers and user metadata for ``name``: options, then constructor arguments, then ``extra``."""
+    wanted: dict[str, str] = {}
+    for header, value in (
+        ("Cache-Control", options.cache_control),
+        ("Content-Disposition", options.content_disposition),
+        ("Content-Language", options.content_language),
+    ):
+        if value:
+            wanted[header] = _value(value, name)
+    for meta_key, value in options.metadata.items():
+        wanted[META_PREFIX + meta_key] = _value(value, name)
+    for meta_key, value in (
+        upload_kwargs.get("metadata") or upload_kwargs.get("user_metadata") or {}
+    ).items():
+        wanted[meta_key if meta_key.lower().startswith("x-amz-") else META_PREFIX + meta_key] = value
+    wanted.update(upload_kwargs.get("headers") or {})
+    wanted.update(extra or {})
+    return classify_headers(wanted)
+
+
+def classify_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    """Standard object headers and x-amz-* as they are; every other name as x-amz-meta-<name>."""
+    classified: dict[str, str] = {}
+    for key, value in headers.items():
+        lower = str(key).lower()
+        if lower in STANDARD_HEADERS or lower.startswith("x-amz-"):
+            out = lower if lower.startswith(META_PREFIX) else str(key)
+        elif lower == "content-type":
+            continue  # the plan's content type decides
+        else:
+            out = META_PREFIX + lower
+        classified = {k: v for k, v in classified.items() if k.lower() != out.lower()}
+        classified[out] = str(value)
+    return classified
+
+
+def plan_upload(
+    options: StorageOptions,
+    upload_kwargs: Mapping[str, Any],
+    name: str,
+    content: Any,
+    extra_headers: Mapping[str, str] | None = None,
+) -> UploadPlan:
+    """The one description of what saving ``content`` under ``name`` sends, on every path."""
+    source, length = upload_source(content)
+    start = _position(source)
+    threshold, part_size = options.upload_threshold, options.upload_part_size
+    single = 0 <= length <= threshold
+    if length < 0 or (start is None and single):
+        source, length, start, single = _buffer_head(source, length, threshold, part_size)
+    sse = upload_kwargs.get("sse")
+    headers = object_headers(options, upload_kwargs, name, extra_headers)
+    headers |= genheaders(
+        None,
+        sse,
+        upload_kwargs.get("tags"),
+        upload_kwargs.get("retention"),
+        bool(upload_kwargs.get("legal_hold")),
+    )
+    return UploadPlan(
+        name=name,
+        source=source,
+        start=start,
+        length=length,
+        content_type=content_type(name, content),
+        headers=headers,
+        part_headers=sse.headers() if isinstance(sse, SseCustomerKey) else {},
+        part_size=max(part_size, MIN_PART_SIZE),
+        single=single,
+        progress=upload_kwargs.get("progress"),
+    )
+
+
+def _buffer_head(
+    source: Any, length: int, threshold: int, part_size: int
+) -> tuple[Any, int, int | None, bool]:
+    """For a stream of unknown length, or one that cannot rewind: read what one PUT would send.
+
+    If the whole stream fits in one PUT (at most ``threshold`` bytes, or exactly ``length``), it
+    becomes an in-memory, rewindable source. Otherwise the bytes read so far are put back in
+    front of the rest and the upload goes multipart, reading each part before sending it.
+    """
+    limit = length if 0 <= length <= threshold else threshold
+    head = _read_up_to(source, limit + 1)
+    if len(head) <= limit and (length < 0 or len(head) == length):
+        return io.BytesIO(head), len(head), 0, True
+    if 0 <= length <= threshold:  # declared length, but the stream is longer or shorter
+        return io.BytesIO(head), length, 0, True  # the writer's exact-length check reports it
+    return _Chained(head, source), length, None, False
+
+
+def _read_up_to(source: Any, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining > 0:
+        chunk = source.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class _Chained(io.RawIOBase):
+    """``head`` bytes, then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        super().__init__()
+        self._head, self._stream = memoryview(head), stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            size = len(self._head) if size is None or size < 0 else size
+            data, self._head = bytes(self._head[:size]), self._head[size:]
+            return data
+        return self._stream.read(size)

@@ -23,23 +23,23 @@ from django.core.cache import caches
 from .client import endpoint_url
 
 if TYPE_CHECKING:
-    from .storage import MinioBackend
+    from .client import ObjectStore
 
 logger = logging.getLogger("django_minio_backend")
 
 
-def cache_key(storage: MinioBackend, key: str) -> str:
+def cache_key(store: ObjectStore, key: str) -> str:
     """The cache key for the URL of S3 key ``key``: the prefix, then a hash of what shapes the URL.
 
     The alias, the external endpoint, the bucket and the key identify the object; the access key
     and region are part of the signature, so rotating credentials starts fresh entries. The hash
     keeps every key short (memcached allows 250 characters) and free of spaces.
     """
-    options = storage.options
+    options = store.options
     identity = [
-        storage.storage_name,
+        store.alias,
         endpoint_url(options, external=True),
-        storage.bucket,
+        store.bucket,
         key,
         options.access_key,
         options.region,
@@ -48,29 +48,29 @@ def cache_key(storage: MinioBackend, key: str) -> str:
     return f"{options.url_cache_prefix}{digest}"
 
 
-def cached_url(storage: MinioBackend, key: str, sign: Callable[[], str]) -> str:
+def cached_url(store: ObjectStore, key: str, sign: Callable[[], str]) -> str:
     """The cached URL for ``key``, or a freshly signed one that is then cached."""
-    timeout = storage.options.effective_url_cache_timeout
+    timeout = store.options.effective_url_cache_timeout
     if timeout <= 0:
         return sign()
-    entry_key = cache_key(storage, key)
-    cache = caches[storage.options.url_cache_alias]
-    entry = _cache_call(storage, "read", lambda: cache.get(entry_key))
+    entry_key = cache_key(store, key)
+    cache = caches[store.options.url_cache_alias]
+    entry = _cache_call(store, "read", lambda: cache.get(entry_key))
     if _is_fresh(entry):
         return entry[1]
     url = sign()
     until = time.time() + timeout
-    _cache_call(storage, "write", lambda: cache.set(entry_key, (until, url), timeout))
+    _cache_call(store, "write", lambda: cache.set(entry_key, (until, url), timeout))
     return url
 
 
-def forget(storage: MinioBackend, key: str) -> None:
+def forget(store: ObjectStore, key: str) -> None:
     """Drop the cached URL for ``key`` (after save() or delete() of its name)."""
-    if not storage.options.url_caching_enabled:
+    if not store.options.url_caching_enabled:
         return
-    cache = caches[storage.options.url_cache_alias]
-    entry_key = cache_key(storage, key)
-    _cache_call(storage, "invalidate", lambda: cache.delete(entry_key))
+    cache = caches[store.options.url_cache_alias]
+    entry_key = cache_key(store, key)
+    _cache_call(store, "invalidate", lambda: cache.delete(entry_key))
 
 
 def _is_fresh(entry: Any) -> bool:
@@ -83,7 +83,7 @@ def _is_fresh(entry: Any) -> bool:
     )
 
 
-def _cache_call(storage: MinioBackend, action: str, call: Callable[[], Any]) -> Any:
+def _cache_call(store: ObjectStore, action: str, call: Callable[[], Any]) -> Any:
     """Run a cache operation; if the cache itself fails, log it and carry on without the cache.
 
     A URL signed without the cache is still correct, so an unreachable cache server slows url()
@@ -94,9 +94,9 @@ def _cache_call(storage: MinioBackend, action: str, call: Callable[[], Any]) -> 
     except Exception as error:  # cache backends raise their own client's exception types
         logger.warning(
             "URL cache %r could not %s an entry for storage %r (%s: %s); signing without the cache.",
-            storage.options.url_cache_alias,
+            store.options.url_cache_alias,
             action,
-            storage.storage_name,
+            store.alias,
             type(error).__name__,
             error,
         )

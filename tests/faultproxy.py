@@ -10,7 +10,10 @@ to chosen requests:
 - ``cut_response``: forward ``after`` bytes of the response, then drop the connection;
 - ``stall_response``: forward ``after`` bytes of the response, then send nothing more;
 - ``cut_request``: forward ``after`` bytes of the request body, then drop the connection;
-- ``status``: answer ``status`` (500, 503...) with an S3 error body, without asking the server.
+- ``status``: answer ``status`` (500, 503...) with an S3 error body, without asking the server;
+- ``status_after``: forward the request, let the server answer, then drop that answer and send
+  ``status`` instead (a gateway failing after the server committed the request);
+- ``strip_header``: forward the request without the header named ``header`` (a gateway that drops it).
 
 A fault applies to requests for which ``match(method, target)`` is true, ``times`` times (None:
 until cleared). The proxy also counts connections, including the most open at once.
@@ -40,6 +43,7 @@ class Fault:
     seconds: float = 0.0
     after: int = 0
     status: int = 503
+    header: str = ""
 
 
 class _Connection:
@@ -206,7 +210,9 @@ class FaultProxy:
                 method, target, length = _parse_head(head)
                 fault = self._take_fault(method, target)
                 body_bytes, buffer = buffer[:length], buffer[length:]
-                if fault is None or fault.kind in ("delay", "cut_response", "stall_response"):
+                if fault is not None and fault.kind == "strip_header":
+                    head, fault = _strip_header(head, fault.header), None
+                if fault is None or fault.kind in ("delay", "cut_response", "stall_response", "status_after"):
                     connection.response_fault = fault
                     connection.upstream.sendall(head + body_bytes)
                     _copy(connection.client, connection.upstream, length - len(body_bytes))
@@ -244,6 +250,9 @@ class FaultProxy:
                 if fault is not None and fault.kind == "cut_response":
                     connection.client.sendall(data[: fault.after])
                     break
+                if fault is not None and fault.kind == "status_after":
+                    connection.client.sendall(_error_response(fault.status, "PUT"))
+                    break
                 if fault is not None and fault.kind == "stall_response":
                     connection.client.sendall(data[: fault.after])
                     connection.closed.wait()
@@ -279,6 +288,12 @@ def _parse_head(head: bytes) -> tuple[str, str, int]:
         if key.strip().lower() == "transfer-encoding":
             raise OSError("chunked requests are not supported by FaultProxy")
     return method, target, length
+
+
+def _strip_header(head: bytes, header: str) -> bytes:
+    lines = head.split(b"\r\n")
+    prefix = header.lower().encode("latin-1") + b":"
+    return b"\r\n".join(line for line in lines if not line.lower().startswith(prefix))
 
 
 def _copy(source: socket.socket, sink: socket.socket, length: int) -> None:

@@ -56,7 +56,9 @@ def offline(counter: CountingPoolManager, **options) -> MinioBackend:
 
 
 def entry(storage: MinioBackend, name: str):
-    return caches[storage.options.url_cache_alias].get(urlcache.cache_key(storage, storage._key(name)))
+    return caches[storage.options.url_cache_alias].get(
+        urlcache.cache_key(storage.store, storage.store.key(name))
+    )
 
 
 # -- hits, misses and zero requests ---------------------------------------------------------------
@@ -95,7 +97,7 @@ def test_entry_expires_before_the_url_and_is_then_resigned(cache_kind):
 
 def test_stale_entry_is_not_served_even_if_the_backend_keeps_it(cache_kind):
     storage = offline(CountingPoolManager())
-    key = urlcache.cache_key(storage, "old.txt")
+    key = urlcache.cache_key(storage.store, "old.txt")
     caches["default"].set(key, (time.time() - 1, "http://stale.example/old.txt"), 60)
     assert storage.url("old.txt").startswith("http://127.0.0.1:9/test-private/old.txt?")
 
@@ -109,7 +111,7 @@ def test_redis_entry_ttl_is_clamped_to_the_url_expiry(settings, request):
     )
     storage.url("ttl.txt")
     cache = caches["default"]
-    raw_key = cache.make_and_validate_key(urlcache.cache_key(storage, "ttl.txt"))
+    raw_key = cache.make_and_validate_key(urlcache.cache_key(storage.store, "ttl.txt"))
     client = redis.Redis(host="127.0.0.1", port=request.getfixturevalue("redis_port"))
     assert 3590 <= client.ttl(raw_key) <= 3600
     client.close()
@@ -151,15 +153,15 @@ def test_public_urls_are_not_cached(cache_kind):
 def test_cache_key_keeps_the_prefix_is_short_and_tells_storages_apart():
     base = offline(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_")
     long_name = "d/" * 300 + "x" * 200
-    key = urlcache.cache_key(base, base._key(long_name))
+    key = urlcache.cache_key(base.store, base.store.key(long_name))
     assert key.startswith("myapp_urls_") and len(key) < 100 and " " not in key
     others = [
         MinioBackend(storage_name="staticfiles", MINIO_URL_CACHE_PREFIX="myapp_urls_"),
         offline(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_", MINIO_EXTERNAL_ENDPOINT="cdn:9"),
         MinioBackend(bucket_name=PUBLIC, storage_name="default", MINIO_URL_CACHE_PREFIX="myapp_urls_"),
     ]
-    keys = {urlcache.cache_key(base, "n.txt"), urlcache.cache_key(base, "m.txt")}
-    keys |= {urlcache.cache_key(other, "n.txt") for other in others}
+    keys = {urlcache.cache_key(base.store, "n.txt"), urlcache.cache_key(base.store, "m.txt")}
+    keys |= {urlcache.cache_key(other.store, "n.txt") for other in others}
     assert len(keys) == 5
 
 
@@ -177,7 +179,7 @@ def test_cache_alias_option_selects_the_cache(settings):
     }
     storage = offline(CountingPoolManager(), MINIO_URL_CACHE_ALIAS="urls")
     url = storage.url("alias.txt")
-    key = urlcache.cache_key(storage, "alias.txt")
+    key = urlcache.cache_key(storage.store, "alias.txt")
     assert caches["urls"].get(key)[1] == url
     assert caches["default"].get(key) is None
     caches["urls"].clear()
@@ -188,8 +190,8 @@ def test_top_level_settings_enable_caching(settings):
     settings.MINIO_URL_CACHE_PREFIX = "legacy_"
     storage = MinioBackend(storage_name="default", MINIO_HTTP_CLIENT=CountingPoolManager())
     url = storage.url("legacy.txt")
-    assert caches["default"].get(urlcache.cache_key(storage, "legacy.txt"))[1] == url
-    assert urlcache.cache_key(storage, "legacy.txt").startswith("legacy_")
+    assert caches["default"].get(urlcache.cache_key(storage.store, "legacy.txt"))[1] == url
+    assert urlcache.cache_key(storage.store, "legacy.txt").startswith("legacy_")
     caches["default"].clear()
 
 
