@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .apps import DjangoMinioBackendConfig
     from .manifest import MinioManifestStaticStorage
+    from .models import get_iso_date, iso_date_prefix
     from .multibucket import MinioMultiBucketStorage
     from .storage import MinioBackend, MinioBackendStatic
-    from .utils import get_iso_date, iso_date_prefix
 
 _EXPORTS = {
     "DjangoMinioBackendConfig": ".apps",
@@ -22,8 +22,8 @@ _EXPORTS = {
     "MinioBackendStatic": ".storage",
     "MinioManifestStaticStorage": ".manifest",
     "MinioMultiBucketStorage": ".multibucket",
-    "get_iso_date": ".utils",
-    "iso_date_prefix": ".utils",
+    "get_iso_date": ".models",
+    "iso_date_prefix": ".models",
 }
 
 __all__ = [

@@ -23,7 +23,7 @@ from minio.error import MinioException, S3Error
 
 from .client import build_client, default_http_client, endpoint_url
 from .errors import ConfigurationError
-from .options import StorageOptions, parse_options
+from .options import StorageOptions, alias_raw_options, parse_options, uses_top_level_settings
 
 PUBLIC_READ_SID = "PublicReadGetObject"
 MAX_WORKERS = 8
@@ -112,20 +112,47 @@ def backend_class(config: Mapping[str, Any]) -> type | None:
     return cls if isinstance(cls, type) and issubclass(cls, MinioBackend) else None
 
 
+@dataclass(frozen=True)
+class MinioEntry:
+    """A MinIO alias before its options are parsed: what the system checks look at."""
+
+    alias: str
+    backend: type
+    raw: dict[str, Any]
+    top_level: bool  # the options are the 3.x top-level settings (the alias has no OPTIONS)
+
+
+def minio_entries(storages: Mapping[str, Any] | None = None) -> list[MinioEntry]:
+    """Every MinIO alias of STORAGES (default: settings.STORAGES) with its raw options.
+
+    A 3.x project that only passes storage instances to its fields (no MinIO alias at all, but
+    top-level MINIO_* settings) gets one entry, "default", for those settings, which is what
+    ``MinioBackend()`` reads.
+    """
+    from .storage import MinioBackend
+
+    found = []
+    for alias, config in (settings.STORAGES if storages is None else storages).items():
+        cls = backend_class(config)
+        if cls is not None:
+            found.append(MinioEntry(alias, cls, *alias_raw_options(config)))
+    if not found and storages is None and uses_top_level_settings():
+        found.append(MinioEntry("default", MinioBackend, *alias_raw_options(None)))
+    return found
+
+
 def minio_aliases(storages: Mapping[str, Any] | None = None) -> list[MinioAlias]:
     """Every MinIO alias of STORAGES with its parsed options (ConfigurationError names the alias)."""
     from .storage import MinioBackendStatic
 
     found = []
-    for alias, config in (settings.STORAGES if storages is None else storages).items():
-        cls = backend_class(config)
-        if cls is None:
-            continue
+    for entry in minio_entries(storages):
         try:
-            options = parse_options(config.get("OPTIONS", {}))
+            options = parse_options(entry.raw)
         except ConfigurationError as error:
-            raise type(error)(f"STORAGES[{alias!r}]: {error}") from error
-        found.append(MinioAlias(alias, options, issubclass(cls, MinioBackendStatic)))
+            where = "top-level MINIO_* settings" if entry.top_level else f"STORAGES[{entry.alias!r}]"
+            raise type(error)(f"{where}: {error}") from error
+        found.append(MinioAlias(entry.alias, options, issubclass(entry.backend, MinioBackendStatic)))
     return found
 
 
@@ -151,8 +178,12 @@ def plan_buckets(storages: Mapping[str, Any] | None = None) -> list[BucketSpec]:
     Raises ConfigurationError when two aliases on one endpoint disagree about whether a bucket
     is public (for example the static bucket listed in MINIO_PRIVATE_BUCKETS).
     """
+    return plan_for(minio_aliases(storages))
+
+
+def plan_for(aliases: list[MinioAlias]) -> list[BucketSpec]:
+    """What the buckets of ``aliases`` should be (see :func:`plan_buckets`). No I/O."""
     specs: dict[tuple[str, str], BucketSpec] = {}
-    aliases = minio_aliases(storages)
     for entry in aliases:
         for bucket, public in entry.buckets().items():
             spec = specs.setdefault(

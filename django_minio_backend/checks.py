@@ -8,7 +8,8 @@ unknown (misspelled) key, E005 a wrong type or value, E006 the static bucket lis
 E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS not in CACHES.
 Warnings: W001 external endpoint without its https flag, W002 a policy hook for an undeclared
 bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_CACHE_TIMEOUT
-longer than the URL expiry (it is clamped).
+longer than the URL expiry (it is clamped), W005 storages configured the 3.x way (top-level
+MINIO_* settings, DEFAULT_FILE_STORAGE): it prints the STORAGES block to paste instead.
 MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
 non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
@@ -19,13 +20,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
+import django
+from django.conf import DEFAULT_STORAGE_ALIAS, settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
-from . import buckets
+from . import buckets, legacy
 from .errors import ConfigurationError, PrivatePublicMixedError
-from .options import OPTION_KEYS, StorageOptions, option_problems, parse_options, unknown_key_error
+from .options import (
+    OPTION_KEYS,
+    StorageOptions,
+    option_problems,
+    parse_options,
+    top_level_settings,
+    unknown_key_error,
+    uses_top_level_settings,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class AliasConfig:
     backend: type
     raw: Mapping[str, Any]
     options: StorageOptions | None  # None when the options do not parse
+    top_level: bool = False  # the options are the 3.x top-level settings (the alias has no OPTIONS)
 
     @property
     def is_static(self) -> bool:
@@ -44,6 +55,8 @@ class AliasConfig:
         return issubclass(self.backend, MinioBackendStatic)
 
     def where(self, key: str | None = None) -> str:
+        if self.top_level:
+            return f"settings.{key}" if key else f"top-level MINIO_* settings (STORAGES[{self.alias!r}])"
         return f"STORAGES[{self.alias!r}]['OPTIONS']" + (f"[{key!r}]" if key else "")
 
 
@@ -158,9 +171,9 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
 
 
 def check_bucket_agreement(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
-    valid = {c.alias: settings.STORAGES[c.alias] for c in configs if c.options is not None}
+    valid = [buckets.MinioAlias(c.alias, c.options, c.is_static) for c in configs if c.options is not None]
     try:
-        buckets.plan_buckets(valid)
+        buckets.plan_for(valid)
     except ConfigurationError as error:
         yield Error(
             str(error),
@@ -209,26 +222,90 @@ def check_static_shared_with_media(configs: list[AliasConfig]) -> Iterable[Check
             )
 
 
+# The settings that named a storage before STORAGES (Django 5.1 removed them).
+OLD_STORAGE_SETTINGS = {DEFAULT_STORAGE_ALIAS: "DEFAULT_FILE_STORAGE", "staticfiles": "STATICFILES_STORAGE"}
+
+
+def _old_setting_in_use(name: str) -> bool:
+    if django.VERSION >= (5, 1):
+        return settings.is_overridden(name)
+    # Django 4.2 and 5.0 fill DEFAULT_FILE_STORAGE in from STORAGES when STORAGES is set: not a use.
+    return settings.is_overridden(name) and not settings.is_overridden("STORAGES")
+
+
+def _ignored_storage_settings() -> dict[str, str]:
+    """Alias -> MinIO backend of DEFAULT_FILE_STORAGE / STATICFILES_STORAGE, on a Django that ignores them."""
+    if django.VERSION < (5, 1):  # Django 4.2 and 5.0 copy them into STORAGES
+        return {}
+    ignored = {}
+    for alias, name in OLD_STORAGE_SETTINGS.items():
+        backend = getattr(settings, name, None)
+        if isinstance(backend, str) and buckets.backend_class({"BACKEND": backend}) is not None:
+            ignored[alias] = backend
+    return ignored
+
+
+def _what_to_paste(readers: list[AliasConfig], ignored: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
+    """alias -> (backend, reads the MINIO dict, has OPTIONS of its own), and what W005 says."""
+    paste = {
+        alias: (entry.get("BACKEND", ""), False, bool(entry.get("OPTIONS")))
+        for alias, entry in settings.STORAGES.items()
+    }
+    said, bare = [], []
+    for config in readers:
+        if buckets.backend_class(settings.STORAGES.get(config.alias, {})):
+            paste[config.alias] = (paste[config.alias][0], True, False)
+            old = OLD_STORAGE_SETTINGS.get(config.alias)
+            bare.append(old if old and _old_setting_in_use(old) else f"STORAGES[{config.alias!r}]")
+        else:  # no MinIO alias at all: the fields build MinioBackend(...) themselves
+            paste["minio"] = ("django_minio_backend.models.MinioBackend", True, False)
+            said.append(
+                "MinioBackend(...) reads the top-level MINIO_* settings; "
+                'with the STORAGES below, pass it storage_name="minio".'
+            )
+    if bare:
+        said.insert(0, f"{' and '.join(bare)} have no OPTIONS, so they read the top-level MINIO_* settings.")
+    for alias, backend in ignored.items():
+        paste[alias] = (backend, True, False)
+        said.append(f"Django {django.get_version()} ignores {OLD_STORAGE_SETTINGS[alias]} = {backend!r}.")
+    return paste, said
+
+
+def check_top_level_settings(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
+    """W005: storages configured the 3.x way. Says which, and prints the STORAGES block to paste."""
+    readers = [c for c in configs if c.top_level] if uses_top_level_settings() else []
+    ignored = _ignored_storage_settings()
+    if not readers and not ignored:
+        return
+    paste, said = _what_to_paste(readers, ignored)
+    obsolete = ["the top-level MINIO_* settings"]
+    obsolete += [name for name in OLD_STORAGE_SETTINGS.values() if _old_setting_in_use(name)]
+    block = legacy.storages_block(top_level_settings(), [(alias, *spec) for alias, spec in paste.items()])
+    yield Warning(
+        f"{' '.join(said)} This is the 3.x style; it works, but STORAGES OPTIONS are the way now.",
+        hint=f"Paste this into your settings and delete {', '.join(obsolete)}:\n\n{block}",
+        obj="settings",
+        id="minio_backend.W005",
+    )
+
+
 # Add checks that compare aliases here (every MinIO AliasConfig in, CheckMessages out).
 STORAGES_CHECKS: list[Callable[[list[AliasConfig]], Iterable[CheckMessage]]] = [
     check_bucket_agreement,
     check_policy_hooks,
     check_static_shared_with_media,
+    check_top_level_settings,
 ]
 
 
 def alias_configs() -> list[AliasConfig]:
     configs = []
-    for alias, entry in settings.STORAGES.items():
-        backend = buckets.backend_class(entry)
-        if backend is None:
-            continue
-        raw = entry.get("OPTIONS", {})
+    for entry in buckets.minio_entries():
         try:
-            options = parse_options(raw)
+            options = parse_options(entry.raw)
         except ConfigurationError:
             options = None
-        configs.append(AliasConfig(alias, backend, raw, options))
+        configs.append(AliasConfig(entry.alias, entry.backend, entry.raw, options, entry.top_level))
     return configs
 
 
@@ -258,7 +335,17 @@ def check_multibucket_aliases() -> Iterable[CheckMessage]:
 
 def run_all(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every MinIO check on every MinIO alias of settings.STORAGES. Makes no network request."""
-    configs = alias_configs()
+    try:
+        configs = alias_configs()
+    except ConfigurationError as error:  # the top-level settings contradict each other
+        return [
+            Error(
+                str(error),
+                hint="Fix the settings as the message says.",
+                obj="settings",
+                id="minio_backend.E005",
+            )
+        ]
     messages: list[CheckMessage] = list(check_multibucket_aliases())
     for config in configs:
         for check in ALIAS_CHECKS:

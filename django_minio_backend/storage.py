@@ -24,7 +24,7 @@ from .client import NameTaken, ObjectStore, endpoint_url, require_connection_set
 from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
 from .files import MinioFile, ObjectReader
 from .names import clean_name, directory_prefix
-from .options import StorageOptions, parse_options
+from .options import resolve_options
 from .staticfiles import StaticSyncMixin
 from .uploads import UploadKwargs, plan_upload
 
@@ -46,19 +46,6 @@ UPLOAD_KWARGS = frozenset(
         "headers",
     }
 )
-
-
-def _alias_options(alias: str) -> Mapping[str, Any]:
-    return settings.STORAGES.get(alias, {}).get("OPTIONS", {})
-
-
-def _alias_of(options: Mapping[str, Any], fallback: str) -> str:
-    """The STORAGES alias whose OPTIONS Django passed to us, found by equality."""
-    for alias, config in settings.STORAGES.items():
-        alias_options = config.get("OPTIONS") or {}
-        if {key: value for key, value in alias_options.items() if key.startswith("MINIO_")} == options:
-            return alias
-    return fallback
 
 
 def _check_upload_kwargs(kwargs: Mapping[str, Any]) -> None:
@@ -83,15 +70,7 @@ class MinioBackend(Storage):
         option_kwargs = {key: value for key, value in kwargs.items() if key.startswith("MINIO_")}
         upload_kwargs = {key: value for key, value in kwargs.items() if key not in option_kwargs}
         _check_upload_kwargs(upload_kwargs)
-        if storage_name is None and option_kwargs:
-            self.storage_name = _alias_of(option_kwargs, self.default_alias)
-            raw = option_kwargs
-        else:
-            self.storage_name = storage_name or self.default_alias
-            if storage_name and storage_name not in settings.STORAGES:
-                raise ConfigurationError(f"STORAGES has no alias {storage_name!r} (storage_name).")
-            raw = {**_alias_options(self.storage_name), **option_kwargs}
-        self.options: StorageOptions = parse_options(raw)
+        self.storage_name, self.options = resolve_options(self.default_alias, storage_name, option_kwargs)
         self._bucket_name_arg = bucket_name
         self._upload_kwargs = UploadKwargs(upload_kwargs)
         self.replace_existing: bool = bool(upload_kwargs.get("replace_existing", False))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
 from .errors import ConfigurationError, PrivatePublicMixedError
 from .health import MinioServerStatus
+from .models import get_iso_date, iso_date_prefix  # defined there: 4.x migrations name that path
 
 __all__ = [
     "ConfigurationError",
@@ -29,13 +29,3 @@ def get_setting(name: str, default: Any = None) -> Any:
 def get_storages_setting(name: str, storage: str = "default", default: Any = None) -> Any:
     """A key of ``STORAGES[storage]["OPTIONS"]``, or ``default`` when absent."""
     return settings.STORAGES.get(storage, {}).get("OPTIONS", {}).get(name, default)
-
-
-def get_iso_date() -> str:
-    """Today's date in UTC as YYYY-MM-DD."""
-    return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-def iso_date_prefix(_instance: Any, filename: str) -> str:
-    """An ``upload_to`` callable that files uploads under today's UTC date: YYYY-MM-DD/filename."""
-    return f"{get_iso_date()}/{filename}"

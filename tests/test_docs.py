@@ -52,3 +52,34 @@ def test_migrations_names_every_key_still_read_from_top_level_settings():
     text = (ROOT / "MIGRATIONS.md").read_text()
     for key in TOP_LEVEL_FALLBACK_KEYS:
         assert f"`{key}`" in text, f"MIGRATIONS.md does not say that {key} is read from top-level settings"
+
+
+def test_migrations_shows_the_3x_warning_as_check_prints_it(settings):
+    from datetime import timedelta
+
+    from django_minio_backend import checks
+
+    text = (ROOT / "MIGRATIONS.md").read_text()
+    part = text[text.index("### 1. Move the options into `STORAGES`") :]
+    settings_block = re.search(r"```python\n(.*?)```", part, re.S).group(1)
+    shown = re.search(r"```text\nWARNINGS:\n(.*?)\n```", part, re.S).group(1)
+    top_level: dict = {"timedelta": timedelta}
+    exec(settings_block, top_level)
+    for key, value in top_level.items():
+        if key.startswith("MINIO_"):
+            setattr(settings, key, value)
+    settings.STORAGES = {
+        "default": {"BACKEND": "django_minio_backend.models.MinioBackend"},
+        "staticfiles": {"BACKEND": "django_minio_backend.models.MinioBackendStatic"},
+    }
+    (warning,) = checks.run_all()
+    assert f"{warning.obj}: ({warning.id}) {warning.msg}\n\tHINT: {warning.hint}" == shown
+
+
+def test_readme_lists_every_system_check_id():
+    from django_minio_backend import checks
+
+    ids = set(re.findall(r"\b([EW]\d{3})\b", checks.__doc__))
+    readme = (ROOT / "README.md").read_text()
+    listed = set(re.findall(r"`(?:minio_backend\.)?([EW]\d{3})`", section(readme, "Management commands")))
+    assert ids - listed == set(), "system checks missing from README's list"

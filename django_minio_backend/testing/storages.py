@@ -3,7 +3,8 @@
 ``override_minio_storages()`` works as a context manager, a function decorator and a class
 decorator. Inside it, each STORAGES alias whose BACKEND is MinioBackend, MinioBackendStatic or a
 subclass talks to the test server (endpoint, external endpoint, https flags, keys and region are
-replaced; buckets, expiry and every other option are kept), and its declared buckets exist.
+replaced; buckets, expiry and every other option are kept), and its declared buckets exist. An
+alias without OPTIONS (3.x style: top-level ``MINIO_*`` settings) gets the top-level options.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .servers import RunningServer, S3Server, shared_server
 def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of ``storages`` (default: settings.STORAGES) with every MinIO alias on ``server``."""
     from ..buckets import backend_class
+    from ..options import alias_raw_options
 
     rewritten: dict[str, Any] = {}
     for alias, config in (settings.STORAGES if storages is None else storages).items():
@@ -31,7 +33,7 @@ def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) ->
             rewritten[alias] = config
             continue
         options = {
-            **config.get("OPTIONS", {}),
+            **alias_raw_options(config)[0],  # an alias without OPTIONS keeps the top-level settings
             **server.storage_options(),
             "MINIO_EXTERNAL_ENDPOINT": server.endpoint,
             "MINIO_EXTERNAL_ENDPOINT_USE_HTTPS": server.use_https,
