@@ -27,7 +27,7 @@ from minio.datatypes import Object
 from .client import default_http_client, endpoint_url
 from .errors import ConfigurationError
 from .names import object_key
-from .options import StorageOptions, parse_options
+from .options import StorageOptions, alias_raw_options, parse_options
 
 _FULL_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<bucket>[^/]*)(?:/(?P<name>.*))?$", re.S)
 SCHEMES_KEY = "MINIO_URL_SCHEMES"
@@ -295,7 +295,7 @@ def _alias_config(alias: str) -> tuple[StorageOptions, type]:
             "(not the static files storage, not another MinioMultiBucketStorage)."
         )
     try:
-        options = parse_options(config.get("OPTIONS", {}))
+        options = parse_options(alias_raw_options(config)[0])  # what MinioBackend(storage_name=alias) reads
     except ConfigurationError as error:
         raise type(error)(f"STORAGES[{alias!r}]: {error}") from error
     return options, cls
