@@ -9,7 +9,9 @@ E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS
 Warnings: W001 external endpoint without its https flag, W002 a policy hook for an undeclared
 bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_CACHE_TIMEOUT
 longer than the URL expiry (it is clamped), W005 storages configured the 3.x way (top-level
-MINIO_* settings, DEFAULT_FILE_STORAGE): it prints the STORAGES block to paste instead.
+MINIO_* settings, DEFAULT_FILE_STORAGE): it prints the STORAGES block to paste instead, W012
+MINIO_CONDITIONAL_WRITES = False (new names are checked with HEAD then PUT, which concurrent saves
+of one name can race).
 MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
 non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
@@ -157,6 +159,19 @@ def check_url_schemes_ignored(config: AliasConfig) -> Iterable[CheckMessage]:
 
 
 # Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
+def check_conditional_writes(config: AliasConfig) -> Iterable[CheckMessage]:
+    if config.options is None or config.options.conditional_writes is not False:
+        return
+    yield _warning(
+        12,
+        "MINIO_CONDITIONAL_WRITES is False: new names are checked with HEAD, then written with PUT, so "
+        "two saves of one name at the same moment can overwrite each other.",
+        "Use a server that honours If-None-Match (AWS S3, MinIO 2024 or later, Ceph RGW) and remove the "
+        "option; left unset, the storage finds out once per process whether the server honours it.",
+        config,
+    )
+
+
 ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_connection,
     check_option_values,
@@ -164,6 +179,7 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_static_bucket,
     check_url_cache,
     check_url_schemes_ignored,
+    check_conditional_writes,
 ]
 
 

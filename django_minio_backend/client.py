@@ -274,6 +274,15 @@ class ObjectStore:
         with self.errors("upload", name):
             return writes.put(self, self.key(name), plan, new=new)
 
+    def conditional_puts(self) -> bool:
+        """Whether new names are written with If-None-Match: MINIO_CONDITIONAL_WRITES when set,
+        else whether the endpoint honours it (learned once per endpoint per process)."""
+        setting = self.options.conditional_writes
+        if setting is not None:
+            return setting
+        with self.errors("probe conditional writes on"):
+            return writes.honours_if_none_match(self, "put")
+
     def delete(self, name: str) -> None:
         with self.errors("delete", name):
             self.client.remove_object(bucket_name=self.bucket, object_name=self.key(name))

@@ -58,6 +58,10 @@ def _bool(key: str, value: Any) -> bool:
     return value
 
 
+def _optional_bool(key: str, value: Any) -> bool | None:
+    return None if value is None else _bool(key, value)
+
+
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _fail(key, f"expected a string, got {_type_name(value)}", "Use a str.")
@@ -327,9 +331,10 @@ OPTION_TABLE: tuple[Option, ...] = (
     Option(
         "MINIO_CONDITIONAL_WRITES",
         "conditional_writes",
-        True,
-        _bool,
-        "Claim new names with If-None-Match (race-free); False: HEAD then PUT, for servers without it.",
+        None,
+        _optional_bool,
+        "Write new names with If-None-Match (race-free). None: learned from the server once per "
+        "process; False: HEAD then PUT.",
     ),
     Option("MINIO_READ_ONLY", "read_only", False, _bool, "Refuse save() and delete()."),
     Option("MINIO_LOCATION", "location", "", _location, "Key prefix every object name lives under."),
@@ -405,7 +410,7 @@ class StorageOptions:
     read_timeout: float = 60.0
     max_retries: int = 3
     health_check_timeout: float = 3.0
-    conditional_writes: bool = True
+    conditional_writes: bool | None = None
     read_only: bool = False
     location: str = ""
     public_base_url: str | None = None

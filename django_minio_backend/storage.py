@@ -237,7 +237,7 @@ class MinioBackend(Storage):
 
     @property
     def _creates_new_names(self) -> bool:
-        return not self.replace_existing and self.options.conditional_writes
+        return not self.replace_existing and self.store.conditional_puts()
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         name = clean_name(name)

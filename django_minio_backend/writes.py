@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -34,7 +36,7 @@ from minio.error import S3Error
 from minio.signer import sign_v4_s3
 from minio.time import to_amz_date, utcnow
 
-from .errors import UploadSizeError
+from .errors import StorageServerError, UploadSizeError
 
 if TYPE_CHECKING:
     from .client import ObjectStore
@@ -48,6 +50,10 @@ URL_SHAPE_LIFETIME = timedelta(minutes=1)  # only the URL's scheme, host and pat
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF = 0.2  # seconds, doubled per attempt
 CLAIM_HEADER = "x-amz-meta-django-minio-backend-claim"
+PROBE_PREFIX = ".django-minio-backend-probe-"
+
+_learned: dict[tuple[str, str], bool] = {}  # (endpoint, "put" | "complete") -> If-None-Match honoured
+_learn_lock = threading.Lock()
 
 
 class NameTaken(Exception):
@@ -214,7 +220,9 @@ def _md5_of_plan(plan: UploadPlan) -> str:
 def _stored_etag(store: ObjectStore, key: str) -> str | None:
     try:
         stat = store.client.stat_object(bucket_name=store.bucket, object_name=key)
-    except S3Error:
+    except S3Error as error:
+        if error.code == "NoSuchBucket":
+            raise
         return None
     return (stat.etag or "").strip('"').lower()
 
@@ -227,11 +235,21 @@ def _etag(response: urllib3.BaseHTTPResponse) -> str:
 
 
 def put(store: ObjectStore, key: str, plan: UploadPlan, *, new: bool) -> str:
-    """Write ``plan`` to ``key``; with ``new``, never over an existing object (NameTaken). The ETag."""
+    """Write ``plan`` to ``key``; with ``new``, never over an existing object (NameTaken). The ETag.
+
+    A new multipart upload first checks the name (one HEAD, so a big upload is not sent to a
+    taken name), then relies on If-None-Match on CompleteMultipartUpload where the endpoint
+    honours it, so nothing appears under the name until the upload is whole. Where it does not
+    (Ceph RGW 16), the name is claimed first with an empty, recognisable object.
+    """
     if plan.progress is not None:
         plan.progress.set_meta(object_name=key, total_length=plan.length)
     if plan.single:
         return put_single(store, key, plan, new=new)
+    if new and honours_if_none_match(store, "complete"):
+        if _stored_etag(store, key) is not None:
+            raise NameTaken(key)
+        return put_multipart(store, key, plan, new=True)
     if new:
         claim(store, key)
         try:
@@ -300,7 +318,7 @@ def put_multipart(store: ObjectStore, key: str, plan: UploadPlan, *, new: bool =
     upload_id = ET.fromstring(response.data).findtext("{*}UploadId") or ""
     try:
         etags = _upload_parts(store, key, plan, upload_id)
-        return _complete(store, key, upload_id, etags, new=new)
+        return _complete(store, key, upload_id, etags, new=new, plan_start_unknown=plan.start is None)
     except BaseException:
         _abort(store, key, upload_id)
         raise
@@ -388,7 +406,15 @@ def multipart_etag(etags: list[str]) -> str:
     return f"{digest.hexdigest()}-{len(etags)}"
 
 
-def _complete(store: ObjectStore, key: str, upload_id: str, etags: list[str], *, new: bool) -> str:
+def _complete(
+    store: ObjectStore,
+    key: str,
+    upload_id: str,
+    etags: list[str],
+    *,
+    new: bool,
+    plan_start_unknown: bool = False,
+) -> str:
     parts = "".join(
         f'<Part><PartNumber>{number}</PartNumber><ETag>"{etag}"</ETag></Part>'
         for number, etag in enumerate(etags, start=1)
@@ -410,6 +436,11 @@ def _complete(store: ObjectStore, key: str, upload_id: str, etags: list[str], *,
     if attempts > 1 and response.status in (404, 412) and _stored_etag(store, key) == expected:
         return expected  # an earlier attempt completed it
     if new and response.status == 412:
+        if plan_start_unknown:
+            raise StorageServerError(
+                f"Another upload created {key!r} while this one was in progress, and the content cannot "
+                "be read again to try the next name. Nothing was stored; save it again."
+            )
         raise NameTaken(key)
     _check(response, store, key)
     if response.data and ET.fromstring(response.data).tag.endswith("Error"):  # S3 can fail with 200
@@ -428,3 +459,89 @@ def _abort(store: ObjectStore, key: str, upload_id: str) -> None:
             )
     except Exception as error:  # the upload's own error is the one to raise
         logger.warning("Could not abort multipart upload of %s/%s: %s", store.bucket, key, error)
+
+
+# -- learning whether the endpoint honours If-None-Match ---------------------------------------------
+
+
+def honours_if_none_match(store: ObjectStore, on: str) -> bool:
+    """Whether ``store``'s endpoint refuses a conditional ``on`` ("put" or "complete") over an
+    existing key. Learned once per endpoint per process, by a probe on a throwaway key."""
+    marker = (store.endpoint, on)
+    with _learn_lock:
+        if marker not in _learned:
+            _learned[marker] = _probe(store, on)
+            if not _learned[marker]:
+                logger.warning(
+                    "S3 endpoint %s ignores If-None-Match on %s. %s",
+                    store.endpoint,
+                    "PUT" if on == "put" else "CompleteMultipartUpload",
+                    "New names are now checked with HEAD, then written: two saves of one name at the same "
+                    "moment can overwrite each other. Set MINIO_CONDITIONAL_WRITES = False for this storage "
+                    "to skip the probe; `python manage.py check` then lists the storages with this race."
+                    if on == "put"
+                    else "Large new-name uploads claim their name with an empty object first "
+                    "(removed if the upload fails; clean_orphaned_minio_files removes stale ones).",
+                )
+        return _learned[marker]
+
+
+def _conditional_status(store: ObjectStore, method: str, key: str, **kwargs: Any) -> bool:
+    """True on 412, False on success: did the server refuse the conditional request?"""
+    body = kwargs.pop("body")
+    response, _ = _send(store, method, key, body=lambda: body, **kwargs)
+    if response.status == 412:
+        return True
+    _check(response, store, key)
+    return False
+
+
+def _probe(store: ObjectStore, on: str) -> bool:
+    key = store.key(PROBE_PREFIX + uuid.uuid4().hex)
+    claim_headers = {CLAIM_HEADER: "probe", "If-None-Match": "*", "Content-Type": "application/octet-stream"}
+    _conditional_status(store, "PUT", key, headers=claim_headers, body=b"", length=0)
+    try:
+        if on == "put":
+            return _conditional_status(store, "PUT", key, headers=claim_headers, body=b"", length=0)
+        plan_headers = {CLAIM_HEADER: "probe", "Content-Type": "application/octet-stream"}
+        response, _ = _send(
+            store, "POST", key, headers=plan_headers, body=lambda: b"", length=0, query={"uploads": ""}
+        )
+        _check(response, store, key)
+        upload_id = ET.fromstring(response.data).findtext("{*}UploadId") or ""
+        try:
+            etag = _upload_part_bytes(store, key, upload_id, b"p")
+            body = (
+                "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+                f'<ETag>"{etag}"</ETag></Part></CompleteMultipartUpload>'
+            ).encode()
+            return _conditional_status(
+                store,
+                "POST",
+                key,
+                headers={"Content-Type": "application/xml", "If-None-Match": "*"},
+                body=body,
+                length=len(body),
+                query={"uploadId": upload_id},
+            )
+        finally:
+            _abort(store, key, upload_id)
+    finally:
+        try:
+            store.client.remove_object(bucket_name=store.bucket, object_name=key)
+        except Exception as error:
+            logger.warning("Could not delete the probe object %s/%s: %s", store.bucket, key, error)
+
+
+def _upload_part_bytes(store: ObjectStore, key: str, upload_id: str, data: bytes) -> str:
+    response, _ = _send(
+        store,
+        "PUT",
+        key,
+        headers={},
+        body=lambda: data,
+        length=len(data),
+        query={"partNumber": "1", "uploadId": upload_id},
+    )
+    _check(response, store, key)
+    return _etag(response)

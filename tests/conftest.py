@@ -2,7 +2,9 @@ import uuid
 
 import pytest
 
+from django_minio_backend.client import ObjectStore
 from django_minio_backend.models import MinioBackend
+from django_minio_backend.options import parse_options
 from django_minio_backend.testing import create_declared_buckets, storages_for
 
 from .helpers import CountingPoolManager
@@ -13,6 +15,9 @@ PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
 @pytest.fixture(scope="session")
 def s3_buckets(s3_server):
     create_declared_buckets(storages_for(s3_server))  # the buckets tests/settings.py declares
+    # Learn the server's If-None-Match support now (a once-per-process probe), so that tests
+    # counting a save's requests see the save's own requests, whatever ran before them.
+    ObjectStore(parse_options(s3_server.storage_options()), PRIVATE).conditional_puts()
     return PRIVATE, PUBLIC, STATIC
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 import os
 import pickle
 import threading
@@ -16,6 +17,7 @@ from django_minio_backend.errors import BucketMissingError, UploadSizeError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic
 
 from .conftest import PRIVATE
+from .faultproxy import FaultProxy
 
 MiB = 1024 * 1024
 MULTIPART = {
@@ -158,3 +160,104 @@ def test_a_missing_bucket_is_reported_with_the_fix(minio_settings, name, operati
     storage = MinioBackend(bucket_name="no-such-bucket-here", storage_name="default")
     with pytest.raises(BucketMissingError, match=r"no-such-bucket-here.*initialize_buckets"):
         operation(storage, name)
+
+
+# -- conditional writes on any server -------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy(s3_server):
+    with FaultProxy(s3_server.endpoint) as running:
+        yield running
+
+
+def through(proxy, **extra):
+    return MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_ENDPOINT=proxy.endpoint, **extra)
+
+
+def test_a_server_that_ignores_if_none_match_is_found_out_and_nothing_is_overwritten(
+    minio_settings, storage, proxy, name, caplog
+):
+    proxy.set("strip_header", header="If-None-Match")  # a gateway that drops the header
+    with caplog.at_level(logging.WARNING, logger="django_minio_backend"):
+        first = through(proxy).save(f"{name}/same.txt", ContentFile(b"first"))
+        second = through(proxy).save(f"{name}/same.txt", ContentFile(b"second"))
+        third = through(proxy).save(f"{name}/same.txt", ContentFile(b"third"))
+    assert first == f"{name}/same.txt"
+    assert len({first, second, third}) == 3
+    assert [stored(storage, n) for n in (first, second, third)] == [b"first", b"second", b"third"]
+    warnings = [r.getMessage() for r in caplog.records if "ignores If-None-Match" in r.getMessage()]
+    assert len(warnings) == 1  # once per endpoint and process
+    assert proxy.endpoint in warnings[0] and "MINIO_CONDITIONAL_WRITES" in warnings[0]
+    assert storage.listdir(name)[1] == sorted(n.rsplit("/", 1)[1] for n in (first, second, third))
+
+
+def test_the_probe_costs_three_requests_once_per_endpoint(minio_settings, s3_server, counter, name):
+    with FaultProxy(s3_server.endpoint) as learned, FaultProxy(s3_server.endpoint) as trusted:
+        storage = through(learned, MINIO_HTTP_CLIENT=counter)
+        storage.save(f"{name}/a.txt", ContentFile(b"a"))
+        assert counter.methods() == ["PUT", "PUT", "DELETE", "PUT"]  # probe object: create, refused, delete
+        counter.reset()
+        through(learned, MINIO_HTTP_CLIENT=counter).save(f"{name}/b.txt", ContentFile(b"b"))
+        assert counter.methods() == ["PUT"]
+        counter.reset()
+        through(trusted, MINIO_HTTP_CLIENT=counter, MINIO_CONDITIONAL_WRITES=True).save(
+            f"{name}/c.txt", ContentFile(b"c")
+        )
+        assert counter.methods() == ["PUT"]
+    assert not [key for key in MinioBackend(bucket_name=PRIVATE).listdir("")[1] if "probe" in key]
+
+
+def test_conditional_writes_false_is_a_system_check_warning(minio_settings):
+    from django_minio_backend import checks
+
+    minio_settings.STORAGES["default"]["OPTIONS"]["MINIO_CONDITIONAL_WRITES"] = False
+    ids = [message.id for message in checks.run_all()]
+    assert "minio_backend.W012" in ids
+
+
+def only_requests_for(name, method, *, parts=None):
+    def match(request_method, target):
+        if request_method != method or name not in target:
+            return False
+        return parts is None or (("uploadId" in target) == parts)
+
+    return match
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [("status_after", {"status": 502}), ("cut_response", {"after": 0})],
+    ids=["502 after the server stored it", "connection cut after the request"],
+)
+def test_a_conditional_put_retried_after_it_was_stored_is_stored_once(
+    minio_settings, storage, proxy, name, fault
+):
+    kind, fields = fault
+    target = through(proxy, MINIO_CONDITIONAL_WRITES=True)
+    proxy.set(kind, times=1, match=only_requests_for(name, "PUT"), **fields)
+    saved = target.save(f"{name}/once.txt", ContentFile(b"once"))
+    assert len(proxy.faulted) == 1
+    assert saved == f"{name}/once.txt"
+    assert storage.listdir(name) == ([], ["once.txt"])
+    assert stored(storage, saved) == b"once"
+
+
+@pytest.mark.parametrize("step", ["claim or first request", "complete"])
+def test_a_multipart_save_retried_after_it_was_stored_is_stored_once(
+    minio_settings, s3_server, storage, proxy, name, step
+):
+    target = through(proxy, MINIO_CONDITIONAL_WRITES=True, **MULTIPART)
+    target.save(f"{name}/warm.bin", ContentFile(b"x" * 6 * MiB))  # probes the multipart path once
+    if step == "complete":
+        match = only_requests_for(name, "POST", parts=True)
+    else:
+        match = lambda method, t: name in t and "big.bin" in t and "partNumber" not in t  # noqa: E731
+    proxy.set("status_after", status=502, times=1, match=match)
+    payload = os.urandom(6 * MiB)
+    saved = target.save(f"{name}/big.bin", ContentFile(payload))
+    assert len(proxy.faulted) == 1
+    assert saved == f"{name}/big.bin"
+    assert storage.listdir(name) == ([], ["big.bin", "warm.bin"])
+    assert stored(storage, saved) == payload
+    assert pending_uploads(s3_server, name) == []

@@ -48,12 +48,15 @@ def two_servers(settings, s3_server, s3_buckets, second_server, counters):
     """STORAGES: "default" (PRIVATE, PUBLIC) on the session server, "archive" on the second one."""
     storages = storages_for(s3_server)
     storages["default"]["OPTIONS"]["MINIO_HTTP_CLIENT"] = counters["default"]
+    # Known If-None-Match support: no once-per-process probe in the request counts below.
+    storages["default"]["OPTIONS"]["MINIO_CONDITIONAL_WRITES"] = True
     storages["archive"] = {
         "BACKEND": "django_minio_backend.models.MinioBackend",
         "OPTIONS": second_server.storage_options(
             MINIO_PRIVATE_BUCKETS=[ARCHIVE],
             MINIO_DEFAULT_BUCKET=ARCHIVE,
             MINIO_HTTP_CLIENT=counters["archive"],
+            MINIO_CONDITIONAL_WRITES=True,
         ),
     }
     storages["documents"] = {
