@@ -74,6 +74,8 @@ def test_migrations_shows_the_3x_warning_as_check_prints_it(settings):
     }
     (warning,) = checks.run_all()
     assert f"{warning.obj}: ({warning.id}) {warning.msg}\n\tHINT: {warning.hint}" == shown
+    first_lines = "\n".join(shown.splitlines()[:2])
+    assert f"```text\n{first_lines}\n```" in (ROOT / "README.md").read_text(), "README's excerpt drifted"
 
 
 def test_readme_lists_every_system_check_id():
