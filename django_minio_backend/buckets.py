@@ -19,13 +19,16 @@ import urllib3
 from django.conf import settings
 from django.utils.module_loading import import_string
 from minio import Minio
+from minio.commonconfig import ENABLED, Filter
 from minio.error import MinioException, S3Error
+from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
 
 from .client import build_client, default_http_client, endpoint_url
 from .errors import ConfigurationError
 from .options import StorageOptions, alias_raw_options, parse_options, uses_top_level_settings
 
 PUBLIC_READ_SID = "PublicReadGetObject"
+LIFECYCLE_RULE_ID = "django-minio-backend-abort-incomplete-uploads"
 MAX_WORKERS = 8
 
 _known_buckets: set[tuple[str, str]] = set()
@@ -278,6 +281,11 @@ def reconcile(client: Minio, spec: BucketSpec, *, dry_run: bool = False) -> Buck
             result.changes.append(f"create {spec.visibility} bucket")
             if not dry_run:
                 _make_bucket(client, bucket, spec.options.region)
+        days = spec.options.abort_incomplete_uploads_days
+        if days and spec.public is not None:
+            change = _reconcile_lifecycle(client, bucket, days, exists=exists, dry_run=dry_run)
+            if change:
+                result.changes.append(change)
         wanted = wanted_policy(spec, current)
         if _canonical(wanted) == _canonical(current):
             return result
@@ -294,6 +302,26 @@ def reconcile(client: Minio, spec: BucketSpec, *, dry_run: bool = False) -> Buck
     except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         result.error = str(getattr(error, "reason", None) or error)
     return result
+
+
+def _reconcile_lifecycle(client: Minio, bucket: str, days: int, *, exists: bool, dry_run: bool) -> str | None:
+    """Our AbortIncompleteMultipartUpload rule, added or updated; other lifecycle rules are kept."""
+    config = client.get_bucket_lifecycle(bucket_name=bucket) if exists else None
+    rules = list(config.rules) if config else []
+    ours = [rule for rule in rules if rule.rule_id == LIFECYCLE_RULE_ID]
+    abort = ours[0].abort_incomplete_multipart_upload if ours else None
+    if abort is not None and abort.days_after_initiation == days and ours[0].status == ENABLED:
+        return None
+    rule = Rule(
+        status=ENABLED,
+        rule_filter=Filter(prefix=""),
+        rule_id=LIFECYCLE_RULE_ID,
+        abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=days),
+    )
+    if not dry_run:
+        others = [r for r in rules if r.rule_id != LIFECYCLE_RULE_ID]
+        client.set_bucket_lifecycle(bucket_name=bucket, config=LifecycleConfig([*others, rule]))
+    return f"abort incomplete multipart uploads after {days} day(s) (lifecycle rule {LIFECYCLE_RULE_ID})"
 
 
 def _make_bucket(client: Minio, bucket: str, region: str) -> None:

@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from .errors import BucketMissingError, ConfigurationError, StorageServerError
 from .files import if_match, pinned
 from .names import object_key
 from .options import StorageOptions
+from .uploads import decode_words
 
 POOL_SIZE = 16
 RETRY_STATUSES = (500, 502, 503, 504)  # 503 is also how S3 says SlowDown
@@ -241,19 +242,39 @@ class ObjectStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def stat(self, name: str) -> Object:
-        """The object's metadata (one HEAD). FileNotFoundError when missing."""
+        """The object's metadata (one HEAD), user metadata decoded. FileNotFoundError when missing."""
         with self.errors("stat", name):
-            return self.client.stat_object(bucket_name=self.bucket, object_name=self.key(name))
+            stat = self.client.stat_object(bucket_name=self.bucket, object_name=self.key(name))
+        if stat.size == 0 and stat.metadata.get(writes.CLAIM_HEADER) is not None:
+            raise self._claimed(name)
+        for header, value in list(stat.metadata.items()):
+            if header.lower().startswith("x-amz-meta-"):
+                stat.metadata[header] = decode_words(value)
+        return stat
+
+    def _claimed(self, name: str) -> FileNotFoundError:
+        return FileNotFoundError(
+            f"{self.bucket}/{name} does not exist yet on {self.endpoint}: a save claimed the name and "
+            "its upload has not finished (or failed; clean_orphaned_minio_files removes stale claims)."
+        )
 
     def get(self, name: str, *, offset: int = 0, etag: str | None = None) -> Any:
         """A streaming GET of ``name`` from ``offset``; with ``etag``, only of that version (If-Match)."""
         with self.errors("read", name), pinned(f"{self.bucket}/{name}", etag):
-            return self.client.get_object(
+            response = self.client.get_object(
                 bucket_name=self.bucket,
                 object_name=self.key(name),
                 offset=offset,
                 request_headers=if_match(etag),
             )
+        if (
+            response.headers.get(writes.CLAIM_HEADER) is not None
+            and response.headers.get("Content-Length") == "0"
+        ):
+            response.close()
+            response.release_conn()
+            raise self._claimed(name)
+        return response
 
     def list(self, prefix: str, *, recursive: bool = False) -> Iterator[Object]:
         """Objects (and, unless ``recursive``, directories) under the key ``prefix``."""
@@ -282,6 +303,20 @@ class ObjectStore:
             return setting
         with self.errors("probe conditional writes on"):
             return writes.honours_if_none_match(self, "put")
+
+    def pending_uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime | None]]:
+        """(key, upload id, initiated) of the incomplete multipart uploads under the key ``prefix``."""
+        with self.errors("list incomplete uploads in", prefix):
+            yield from writes.pending_uploads(self, prefix)
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        with self.errors("abort the incomplete upload of", key):
+            writes.abort(self, key, upload_id)
+
+    def is_claim(self, key: str) -> bool:
+        """Whether ``key`` holds an empty claim (or probe) object left by a new-name save."""
+        with self.errors("stat", key):
+            return writes.is_claim(self, key)
 
     def delete(self, name: str) -> None:
         with self.errors("delete", name):

@@ -58,6 +58,10 @@ def _bool(key: str, value: Any) -> bool:
     return value
 
 
+def _optional_days(key: str, value: Any) -> int | None:
+    return None if value is None else _int_between(1, 3650)(key, value)
+
+
 def _optional_bool(key: str, value: Any) -> bool | None:
     return None if value is None else _bool(key, value)
 
@@ -337,6 +341,14 @@ OPTION_TABLE: tuple[Option, ...] = (
         "process; False: HEAD then PUT.",
     ),
     Option("MINIO_READ_ONLY", "read_only", False, _bool, "Refuse save() and delete()."),
+    Option(
+        "MINIO_ABORT_INCOMPLETE_UPLOADS_DAYS",
+        "abort_incomplete_uploads_days",
+        None,
+        _optional_days,
+        "initialize_buckets installs a lifecycle rule aborting incomplete multipart uploads after this "
+        "many days (None: leave lifecycle rules alone).",
+    ),
     Option("MINIO_LOCATION", "location", "", _location, "Key prefix every object name lives under."),
     Option(
         "MINIO_PUBLIC_BASE_URL",
@@ -412,6 +424,7 @@ class StorageOptions:
     health_check_timeout: float = 3.0
     conditional_writes: bool | None = None
     read_only: bool = False
+    abort_incomplete_uploads_days: int | None = None
     location: str = ""
     public_base_url: str | None = None
     cache_control: Any = None

@@ -4,7 +4,10 @@ Matching is by (bucket, key): a key referenced in one bucket does not protect an
 same name in another. Rows are streamed from the database and listings from S3 (1,000 keys a
 page), so memory holds one set of referenced keys per bucket, never a listing. Only media
 buckets declared in STORAGES are cleaned, only under their MINIO_LOCATION, never the static
-bucket, and never objects younger than the grace period.
+bucket, and never objects younger than the grace period. The same grace period applies to the
+leftovers of failed or killed saves: incomplete multipart uploads are aborted, and the empty
+claim objects a save leaves on servers without If-None-Match on multipart uploads are deleted
+like any unreferenced object.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 
 from . import buckets
-from .client import build_client, default_http_client, endpoint_url
+from .client import ObjectStore, build_client, default_http_client, endpoint_url
 from .errors import ConfigurationError
 from .multibucket import MinioMultiBucketStorage
 from .names import object_key
@@ -191,6 +194,8 @@ class ScanReport:
     young: int = 0
     orphan_count: int = 0
     deleted: int = 0
+    stale_uploads: int = 0  # incomplete multipart uploads older than the grace period
+    aborted_uploads: int = 0
     errors: list[str] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
 
@@ -236,12 +241,27 @@ def clean_bucket(
                     if len(batch) >= DELETE_BATCH:
                         _flush(client, scan.bucket, batch, report, dry_run)
         _flush(client, scan.bucket, batch, report, dry_run)
+        if scan.deletable:
+            _abort_stale_uploads(scan, older_than, report, dry_run)
     except S3Error as error:
         report.errors.append(f"listing failed: {error.code}: {error.message}")
     except (MinioException, urllib3.exceptions.HTTPError, OSError) as error:
         report.errors.append(f"listing failed: {getattr(error, 'reason', None) or error}")
     report.missing = remaining
     return report
+
+
+def _abort_stale_uploads(scan: BucketScan, older_than: datetime, report: ScanReport, dry_run: bool) -> None:
+    """Abort incomplete multipart uploads older than ``older_than`` (a killed or failed upload's parts)."""
+    store = ObjectStore(scan.options, scan.bucket)
+    for prefix in scan.listing_prefixes():
+        for key, upload_id, initiated in store.pending_uploads(prefix):
+            if not scan.may_delete(key) or initiated is None or initiated > older_than:
+                continue
+            report.stale_uploads += 1
+            if not dry_run:
+                store.abort_upload(key, upload_id)
+                report.aborted_uploads += 1
 
 
 def _flush(client: Minio, bucket: str, batch: list[str], report: ScanReport, dry_run: bool) -> None:

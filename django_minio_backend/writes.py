@@ -26,7 +26,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -34,7 +34,7 @@ import urllib3
 from minio.credentials import Credentials
 from minio.error import S3Error
 from minio.signer import sign_v4_s3
-from minio.time import to_amz_date, utcnow
+from minio.time import from_iso8601utc, to_amz_date, utcnow
 
 from .errors import StorageServerError, UploadSizeError
 
@@ -85,10 +85,13 @@ def _request(
 ) -> urllib3.BaseHTTPResponse:
     headers = dict(headers)
     # minio builds the object's URL (path or virtual-host style, key encoding); we add the query.
-    shape = store.client.get_presigned_url(
-        method=method, bucket_name=store.bucket, object_name=key, expires=URL_SHAPE_LIFETIME
+    shape = urlsplit(
+        store.client.get_presigned_url(
+            method=method, bucket_name=store.bucket, object_name=key or "_", expires=URL_SHAPE_LIFETIME
+        )
     )
-    url = urlsplit(shape)._replace(query=_query(query))
+    path = shape.path if key else shape.path[:-1]  # "" addresses the bucket itself
+    url = shape._replace(path=path, query=_query(query))
     date = utcnow()
     # If-None-Match is sent unsigned (SigV4 allows unsigned standard headers): a gateway that
     # drops it then makes an ordinary PUT, which the support probe detects (see ObjectStore),
@@ -283,13 +286,13 @@ def claim(store: ObjectStore, key: str) -> None:
     headers = {CLAIM_HEADER: "1", "If-None-Match": "*", "Content-Type": "application/octet-stream"}
     response, attempts = _send(store, "PUT", key, headers=headers, body=lambda: b"", length=0)
     if response.status == 412:
-        if attempts > 1 and _is_claim(store, key):
+        if attempts > 1 and is_claim(store, key):
             return
         raise NameTaken(key)
     _check(response, store, key)
 
 
-def _is_claim(store: ObjectStore, key: str) -> bool:
+def is_claim(store: ObjectStore, key: str) -> bool:
     try:
         stat = store.client.stat_object(bucket_name=store.bucket, object_name=key)
     except S3Error:
@@ -300,7 +303,7 @@ def _is_claim(store: ObjectStore, key: str) -> bool:
 def release_claim(store: ObjectStore, key: str) -> None:
     """Delete our claim on ``key`` after a failed upload (the upload's error is the one raised)."""
     try:
-        if _is_claim(store, key):
+        if is_claim(store, key):
             store.client.remove_object(bucket_name=store.bucket, object_name=key)
     except Exception as error:
         logger.warning("Could not delete the claim %s/%s after a failed upload: %s", store.bucket, key, error)
@@ -545,3 +548,38 @@ def _upload_part_bytes(store: ObjectStore, key: str, upload_id: str, data: bytes
     )
     _check(response, store, key)
     return _etag(response)
+
+
+# -- incomplete multipart uploads ------------------------------------------------------------------
+
+
+def pending_uploads(store: ObjectStore, prefix: str) -> Iterator[tuple[str, str, datetime | None]]:
+    """(key, upload id, initiated) of every incomplete multipart upload under ``prefix`` (paged)."""
+    markers: dict[str, str] = {}
+    while True:
+        query = {"uploads": "", "prefix": prefix, **markers}
+        response, _ = _send(store, "GET", "", headers={}, body=lambda: b"", length=0, query=query)
+        _check(response, store, prefix)
+        root = ET.fromstring(response.data)
+        for upload in root.iterfind("{*}Upload"):
+            initiated = upload.findtext("{*}Initiated")
+            yield (
+                upload.findtext("{*}Key") or "",
+                upload.findtext("{*}UploadId") or "",
+                from_iso8601utc(initiated) if initiated else None,
+            )
+        if (root.findtext("{*}IsTruncated") or "").lower() != "true":
+            return
+        markers = {
+            "key-marker": root.findtext("{*}NextKeyMarker") or "",
+            "upload-id-marker": root.findtext("{*}NextUploadIdMarker") or "",
+        }
+
+
+def abort(store: ObjectStore, key: str, upload_id: str) -> None:
+    """Abort one incomplete multipart upload (its parts are freed); raises on failure."""
+    response, _ = _send(
+        store, "DELETE", key, headers={}, body=lambda: b"", length=0, query={"uploadId": upload_id}
+    )
+    if response.status != 404:
+        _check(response, store, key)

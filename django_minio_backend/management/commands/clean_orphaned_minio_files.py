@@ -26,7 +26,8 @@ def parse_age(text: str) -> timedelta:
 class Command(BaseCommand):
     help = (
         "Delete objects in the media buckets declared in STORAGES that no FileField/ImageField row "
-        "references (matched by bucket and key), skipping objects younger than --min-age. The static "
+        "references (matched by bucket and key), skipping objects younger than --min-age, and abort "
+        "incomplete multipart uploads older than --min-age (parts of failed or killed uploads). The static "
         "bucket and undeclared buckets are never touched. Asks for confirmation on a terminal."
     )
 
@@ -115,4 +116,9 @@ class Command(BaseCommand):
                 f"{report.listed} object(s) listed, {report.referenced} referenced, "
                 f"{report.young} kept as too young, {report.orphan_count} orphaned, {count} {done}"
             )
+            if report.stale_uploads:
+                uploads = report.stale_uploads if dry_run else report.aborted_uploads
+                summary += (
+                    f"; {uploads} incomplete multipart upload(s) {'would be ' if dry_run else ''}aborted"
+                )
         self.stdout.write(f"{scan.endpoint}/{scan.bucket}: {summary}")
