@@ -108,12 +108,9 @@ def storages_setting(server: Server, backend: str) -> dict[str, Any]:
 
 
 def installed_apps(backend: str) -> list[str]:
-    apps = ["django.contrib.staticfiles"]
-    if backend in MINIO_BACKENDS:
-        apps.append("django_minio_backend.apps.DjangoMinioBackendConfig")
-    else:
-        apps.append("storages")
-    return apps
+    if backend in MINIO_BACKENDS:  # before staticfiles: its collectstatic command is used
+        return ["django_minio_backend.apps.DjangoMinioBackendConfig", "django.contrib.staticfiles"]
+    return ["django.contrib.staticfiles", "storages"]
 
 
 class Storages:

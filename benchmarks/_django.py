@@ -24,7 +24,7 @@ def configure(options: dict[str, Any], **extra_settings: Any) -> None:
     settings.configure(
         SECRET_KEY="benchmarks-only",
         USE_TZ=True,
-        INSTALLED_APPS=["django.contrib.staticfiles", "django_minio_backend"],
+        INSTALLED_APPS=["django_minio_backend", "django.contrib.staticfiles"],
         STATIC_URL="/static/",
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         STORAGES={

@@ -43,6 +43,17 @@ VARIANTS: dict[str, Contender] = {
 }
 
 
+# Peers only benchmarks/collectstatic.py runs. collectfast 2.2 reads settings Django 5 removed.
+STATIC_PEERS: dict[str, Contender] = {
+    "collectfast": Contender(
+        "collectfast",
+        "collectfast 2.2 + django-storages[s3]",
+        "collectfast",
+        ("django-storages[s3]", "collectfast", "Django>=4.2,<5"),
+    ),
+}
+
+
 def find_python() -> str:
     """BENCH_PYTHON, else a pyenv or PATH Python 3.12, else the running interpreter."""
     if os.environ.get("BENCH_PYTHON"):

@@ -1,37 +1,69 @@
-"""collectstatic of 300 and 3000 files: requests by method and wall time, per storage.
+"""collectstatic of 3,000 files, side by side in one run on one S3 server (Ceph RGW when installed).
 
-Compares, against the same server:
-- per-file flow: plain MinioBackend on a public bucket with MINIO_CONDITIONAL_WRITES = False
-  (exists() + get_modified_time() per file, a DELETE before each replacing upload: what 4.x does),
-- MinioBackendStatic (one listing per run, content-based change detection),
-- MinioManifestStaticStorage (the same, plus hashed copies and the manifest).
+Rows, each contender in its own virtualenv (benchmarks/.venvs/) and every run in a new process,
+as a deploy would run it:
+- this package, MinioBackendStatic with this app's collectstatic, 1 worker (sequential uploads),
+  8 workers (the default) and 16 workers;
+- django-storages' S3StaticStorage with Django's collectstatic;
+- collectfast 2.2 on S3StaticStorage, COLLECTFAST_THREADS = 8, its hash cache in a file cache.
 
-Runs per storage: first (empty bucket), second (nothing changed), "1% edited", and "new checkout"
-(every local mtime moved forward, content unchanged, as after a fresh build or git clone).
-Each run uses a new storage instance, as a new deploy process would.
+Each contender collects the same files (generated 1-4 KiB CSS/JS/SVG plus Django admin's static
+files, 3,000 in all) into its own empty bucket: first run, second run (nothing changed), and a run
+after 1% of the files were edited. Columns: wall time of call_command, requests by kind (counted
+on the client side, see _counting), peak RSS during the run over the RSS just before it. Then the
+admin's CSS and JS are downloaded from each bucket as a browser would (Accept-Encoding: gzip)
+and the bytes on the wire are summed.
 
-Run: .venv/bin/python benchmarks/collectstatic.py  (starts Ceph RGW when installed, else moto)
+    .venv/bin/python benchmarks/collectstatic.py      # a few minutes on RGW
+    BENCH_FILES=300 .venv/bin/python benchmarks/collectstatic.py
+
 Writes benchmarks/results/collectstatic.md.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
-from benchmarks._django import configure
+from _venvs import CONTENDERS, STATIC_PEERS, ensure_venv, find_python  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results" / "collectstatic.md"
-SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "300,3000").split(","))
-RUNS = ("first", "second, unchanged", "1% edited", "new checkout (mtimes newer)")
-METHODS = ("LIST", "HEAD", "PUT", "DELETE", "GET")
+from django_minio_backend import buckets  # noqa: E402
+from django_minio_backend.testing import empty_bucket, start_server  # noqa: E402
+
+RESULTS = HERE / "results" / "collectstatic.md"
+WORKER = HERE / "_collectstatic_worker.py"
+FILES = int(os.environ.get("BENCH_FILES", "3000"))
+RUN_TIMEOUT = int(os.environ.get("BENCH_RUN_TIMEOUT", "300"))
+RUNS = ("first", "unchanged", "1% edited")
+ROWS = (  # label, venv contender, worker backend, workers
+    ("this package, 1 worker (sequential)", "ours", "ours", 1),
+    ("this package, 8 workers (default)", "ours", "ours", 8),
+    ("this package, 16 workers", "ours", "ours", 16),
+    ("django-storages S3StaticStorage", "storages", "storages", 8),
+    ("collectfast 2.2, 8 threads", "collectfast", "collectfast", 8),
+)
+
+
+def log(message: str) -> None:
+    print(f"[collectstatic {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def admin_static() -> Path:
+    import django
+
+    return Path(django.__file__).parent / "contrib" / "admin" / "static"
 
 
 def make_sources(root: Path, count: int) -> list[Path]:
@@ -43,8 +75,9 @@ def make_sources(root: Path, count: int) -> list[Path]:
         path = root / kind / f"group{index % 17}" / f"file{index}.{ext}"
         path.parent.mkdir(parents=True, exist_ok=True)
         if kind == "css":
-            image = f"../../img/group{(index - 3) % 17}/file{index - 3}.svg"
-            body = f".c{index} {{ background: url('{image}'); }}\n"
+            body = (
+                f".c{index} {{ background: url('../../img/group{(index - 3) % 17}/file{index - 3}.svg'); }}\n"
+            )
         else:
             body = f"/* static file {index} */\n"
         path.write_text(body * (1 + index % 4) + " " * (1024 * (1 + index % 4)))
@@ -52,107 +85,177 @@ def make_sources(root: Path, count: int) -> list[Path]:
     return paths
 
 
-def edit_one_percent(paths: list[Path]) -> None:
-    for path in paths[::100]:
+def edit_one_percent(root: Path) -> int:
+    paths = sorted(root.rglob("file*"))
+    for path in paths[:: max(1, len(paths) // (FILES // 100))][: FILES // 100]:
         path.write_text(path.read_text() + f"/* edited {uuid.uuid4().hex} */\n")
+    return FILES // 100
 
 
-def move_mtimes_forward(paths: list[Path]) -> None:
-    later = time.time() + 3600
-    for path in paths:
-        os.utime(path, (later, later))
-
-
-def by_method(pool, bucket: str) -> Counter:
-    counts: Counter = Counter()
-    for method, path in pool.requests:
-        counts["LIST" if method == "GET" and path.rstrip("/") == f"/{bucket}" else method] += 1
-    return counts
-
-
-def build_storage(flow: str, bucket: str, pool):
-    from django_minio_backend.models import MinioBackend, MinioBackendStatic, MinioManifestStaticStorage
-
-    if flow == "per-file (plain MinioBackend, as 4.x)":
-        return MinioBackend(  # without conditional writes, a new name costs a HEAD, as in 4.x
-            bucket_name=bucket,
-            storage_name="default",
-            MINIO_PUBLIC_BUCKETS=[bucket],
-            MINIO_CONDITIONAL_WRITES=False,
-            MINIO_HTTP_CLIENT=pool,
+def run_worker(
+    python: Path, backend: str, workers: int, env: dict, source: Path, bucket: str, work: Path
+) -> dict:
+    out = work / f"{bucket}-{uuid.uuid4().hex[:6]}.json"
+    command = [
+        str(python),
+        str(WORKER),
+        "--backend",
+        backend,
+        "--source",
+        str(source),
+        "--bucket",
+        bucket,
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(work / f"cache-{bucket}"),
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            env={**env, "BENCH_WORKERS": str(workers)},
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
         )
-    cls = MinioBackendStatic if flow == "MinioBackendStatic" else MinioManifestStaticStorage
-    return cls(storage_name="staticfiles", MINIO_STATIC_FILES_BUCKET=bucket, MINIO_HTTP_CLIENT=pool)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {RUN_TIMEOUT} s"}
+    if done.returncode != 0 or not out.exists():
+        return {"error": f"exit {done.returncode}: {done.stderr.strip()[-300:]}"}
+    return json.loads(out.read_text())
 
 
-def run_flow(flow: str, count: int, server) -> list[tuple]:
-    from django.conf import settings
-    from django.contrib.staticfiles import finders
-    from django.contrib.staticfiles.storage import staticfiles_storage
-    from django.core.management import call_command
+def wire_bytes(url_base: str, bucket: str, names: list[str]) -> int:
+    """Bytes on the wire for GETs of ``names`` with Accept-Encoding: gzip, as a browser asks."""
+    import urllib3
 
-    from django_minio_backend import buckets
-    from tests.helpers import CountingPoolManager
+    http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=5, read=30))
+    total = 0
+    for name in names:
+        response = http.request(
+            "GET", f"{url_base}/{bucket}/{name}", headers={"Accept-Encoding": "gzip"}, preload_content=False
+        )
+        if response.status != 200:
+            raise RuntimeError(f"GET {bucket}/{name}: HTTP {response.status}")
+        total += len(response.read(decode_content=False))
+        response.release_conn()
+    return total
 
-    bucket = f"bench-cs-{uuid.uuid4().hex[:10]}"
-    client = server.client()
-    buckets.create_bucket(client, bucket, region=server.region, public=True)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = make_sources(Path(tmp), count)
-        settings.STATICFILES_DIRS = [tmp]
-        finders.get_finder.cache_clear()
-        for run in RUNS:
-            if run.startswith("new checkout"):
-                move_mtimes_forward(paths)
-            elif run == "1% edited":
-                edit_one_percent(paths)
-            pool = CountingPoolManager()
-            staticfiles_storage._wrapped = build_storage(flow, bucket, pool)
-            started = time.perf_counter()
-            call_command("collectstatic", interactive=False, verbosity=0)
-            seconds = time.perf_counter() - started
-            counts = by_method(pool, bucket)
-            rows.append((count, flow, run, counts, sum(counts.values()), seconds))
-            print(rows[-1], flush=True)
-    from django_minio_backend.testing.cleanup import empty_bucket
 
-    empty_bucket(server, bucket, client=client)
-    client.remove_bucket(bucket_name=bucket)
-    return rows
+def worker_env(server) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "DJANGO_SETTINGS"))
+    }
+    env.update(
+        BENCH_ENDPOINT=server.endpoint,
+        BENCH_ACCESS_KEY=server.access_key,
+        BENCH_SECRET_KEY=server.secret_key,
+        BENCH_REGION=server.region,
+        BENCH_BUCKET_PREFIX="unused",
+        AWS_EC2_METADATA_DISABLED="true",  # botocore: no instance-metadata lookups, loopback only
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+    )
+    return env
 
 
 def main() -> None:
-    from django_minio_backend.testing import start_server
-
-    flows = ("per-file (plain MinioBackend, as 4.x)", "MinioBackendStatic", "MinioManifestStaticStorage")
-    with start_server() as running:
+    python = find_python()
+    venvs = {}
+    for key in ("ours", "storages"):
+        venvs[key] = ensure_venv(CONTENDERS[key], python)
+    venvs["collectfast"] = ensure_venv(STATIC_PEERS["collectfast"], python)
+    admin = sorted(p.relative_to(admin_static()).as_posix() for p in admin_static().rglob("*") if p.is_file())
+    admin_text = [name for name in admin if name.endswith((".css", ".js"))]
+    admin_raw = sum((admin_static() / name).stat().st_size for name in admin_text)
+    generated = FILES - len(admin)
+    rows, wire = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-cs-") as tmp, start_server() as running:
         server = running.server
-        configure(server.storage_options(), STATICFILES_DIRS=[])
-        rows = [row for count in SIZES for flow in flows for row in run_flow(flow, count, server)]
+        work = Path(tmp)
+        template = work / "template"
+        make_sources(template, generated)
+        shutil.copytree(admin_static(), template, dirs_exist_ok=True)  # the same admin files for everyone
+        env = worker_env(server)
+        client = server.client()
+        for label, venv, backend, workers in ROWS:
+            bucket = f"bench-cs-{uuid.uuid4().hex[:10]}"
+            buckets.create_bucket(client, bucket, region=server.region, public=True)
+            source = work / f"src-{bucket}"
+            shutil.copytree(template, source)
+            try:
+                for run in RUNS:
+                    if run == "1% edited":
+                        edit_one_percent(source)
+                    result = run_worker(venvs[venv], backend, workers, env, source, bucket, work)
+                    log(f"{label} / {run}: {result}")
+                    rows.append((label, run, result))
+                wire[label] = wire_bytes(server.url, bucket, admin_text)
+            except Exception as exc:  # one contender's failure must not cost the others their rows
+                log(f"{label}: {exc}")
+                wire[label] = None
+            finally:
+                empty_bucket(server, bucket, client=client)
+                client.remove_bucket(bucket_name=bucket)
+    write_report(rows, wire, server.kind, len(admin), len(admin_text), admin_raw, generated)
+
+
+def fmt_requests(result: dict) -> str:
+    parts = [f"{kind} {count}" for kind, count in sorted(result.get("requests", {}).items())]
+    return ", ".join(parts) or "none"
+
+
+def write_report(rows, wire, kind, admin_files, admin_text, admin_raw, generated) -> None:
+    sequential = next(
+        (
+            r["seconds"]
+            for label, run, r in rows
+            if label.endswith("(sequential)") and run == "first" and "seconds" in r
+        ),
+        None,
+    )
     lines = [
-        "# collectstatic: requests and wall time",
+        "# collectstatic: 3,000 files, side by side",
         "",
-        f"Server: {server.kind} on 127.0.0.1, one process, no parallel uploads. Measured "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `benchmarks/collectstatic.py` "
-        "(client-side counts through a counting PoolManager; LIST = ListObjectsV2 pages). "
-        "Files are 1-4 KiB. Each run builds a new storage instance, like a new deploy process.",
+        f"Server: {kind} on 127.0.0.1. Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with "
+        f"`benchmarks/collectstatic.py` on {platform.platform()}, {os.cpu_count()} CPUs shared with other jobs. "
+        f"{FILES} files: {generated} generated 1-4 KiB CSS/JS/SVG and the {admin_files} files of Django's admin. "
+        "Each run is a new process; wall time is `call_command` alone; requests are counted on the client "
+        "side (LIST = `GET(list)`, one per 1,000 keys); memory is peak RSS during the run over the RSS just before.",
         "",
-        "| files | storage | run | " + " | ".join(METHODS) + " | total requests | wall time (s) |",
-        "|---|---|---|" + "---|" * len(METHODS) + "---|---|",
-        *[
-            f"| {count} | {flow} | {run} | "
-            + " | ".join(str(counts.get(method, 0)) for method in METHODS)
-            + f" | {total} | {seconds:.2f} |"
-            for count, flow, run, counts, total, seconds in rows
-        ],
+        "| contender | run | wall (s) | vs sequential | requests | total | peak RSS over pre-op (MiB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, run, result in rows:
+        if "error" in result:
+            lines.append(f"| {label} | {run} | failed: {result['error'][:160]} | | | | |")
+            continue
+        ratio = f"{result['seconds'] / sequential:.2f}" if sequential and run == "first" else ""
+        lines.append(
+            f"| {label} | {run} | {result['seconds']:.2f} | {ratio} | {fmt_requests(result)} | {result['total']} "
+            f"| {result['peak_over_kib'] / 1024:.1f} |"
+        )
+    lines += [
         "",
-        "The per-file flow asks HEAD twice per file: exists() and get_modified_time() for a stored file, "
-        "exists() and get_available_name() for a new one; it replaces a changed file with DELETE + PUT. "
-        "MinioBackendStatic lists the bucket once per run and compares each file's size and MD5 "
-        "with the listed size and ETag, so a new checkout (new mtimes, same content) uploads nothing, "
-        "and a changed file costs one PUT. The manifest storage also uploads the hashed copies and "
-        "staticfiles.json; Django rewrites every CSS/JS file it post-processes on each run; unchanged bytes are not uploaded again.",
+        f"Admin CSS and JS ({admin_text} files, {admin_raw:,} bytes as shipped) downloaded from each bucket "
+        "with `Accept-Encoding: gzip`:",
+        "",
+        "| contender | bytes on the wire | ratio to the original |",
+        "|---|---|---|",
+    ]
+    for label, size in wire.items():
+        cell = "failed" if size is None else f"{size:,} | {size / admin_raw:.3f}"
+        lines.append(f"| {label} | {cell} |" if size is not None else f"| {label} | failed | |")
+    lines += [
+        "",
+        "How to read it: this package lists the bucket once per run and compares each local file's MD5 "
+        "(raw and as gzipped) with the listed ETag, so an unchanged run is the LIST pages alone and an edited "
+        "file costs one PUT. django-storages (Django's command) asks HEAD per file, and compares "
+        "modification times. collectfast lists nothing: it asks a HEAD per file whose hash is not in its "
+        "cache, then keeps the ETags in the Django cache (a file cache here, kept between runs). "
+        "django-storages stores files uncompressed by default (its `gzip` option is off); this package "
+        "gzips text types by default (MINIO_GZIP).",
     ]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")

@@ -11,7 +11,8 @@ bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_C
 longer than the URL expiry (it is clamped), W005 storages configured the 3.x way (top-level
 MINIO_* settings, DEFAULT_FILE_STORAGE): it prints the STORAGES block to paste instead, W012
 MINIO_CONDITIONAL_WRITES = False (new names are checked with HEAD then PUT, which concurrent saves
-of one name can race).
+of one name can race), W006 collectstatic is not this app's command (the static storage's
+speed-ups are off).
 MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
 non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
@@ -158,6 +159,26 @@ def check_url_schemes_ignored(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
+def check_collectstatic_command(config: AliasConfig) -> Iterable[CheckMessage]:
+    """The static storage's speed-ups need this app's collectstatic (or storage.collecting())."""
+    if not config.is_static or config.alias != "staticfiles":
+        return
+    from django.core.management import get_commands
+
+    owner = get_commands().get("collectstatic")
+    if owner != "django_minio_backend":
+        yield Warning(
+            f"manage.py collectstatic is {owner or 'missing'}'s command, not django_minio_backend's, so "
+            "it runs without the static storage's speed-ups (one listing instead of a HEAD per file, "
+            "parallel uploads, single-PUT replacements, bulk deletes for --clear).",
+            hint="List 'django_minio_backend.apps.DjangoMinioBackendConfig' before "
+            "'django.contrib.staticfiles' in INSTALLED_APPS, or wrap the run in "
+            "`with staticfiles_storage.collecting():`.",
+            obj="INSTALLED_APPS",
+            id="minio_backend.W006",
+        )
+
+
 # Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
 def check_conditional_writes(config: AliasConfig) -> Iterable[CheckMessage]:
     if config.options is None or config.options.conditional_writes is not False:
@@ -180,6 +201,7 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_url_cache,
     check_url_schemes_ignored,
     check_conditional_writes,
+    check_collectstatic_command,
 ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import CopySource
 from minio.datatypes import Object, PostPolicy
+from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
 
 from . import writes
@@ -321,6 +322,25 @@ class ObjectStore:
     def delete(self, name: str) -> None:
         with self.errors("delete", name):
             self.client.remove_object(bucket_name=self.bucket, object_name=self.key(name))
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        """Delete ``names`` with bulk requests (minio sends 1,000 keys per request).
+
+        Raises StorageServerError naming how many, and the first, it could not delete.
+        """
+        keys = [self.key(name) for name in names]
+        with self.errors("bulk delete in"):
+            failed = list(
+                self.client.remove_objects(
+                    bucket_name=self.bucket, delete_object_list=[DeleteObject(name=key) for key in keys]
+                )
+            )
+        if failed:
+            first = failed[0]
+            raise StorageServerError(
+                f"Could not delete {len(failed)} of {len(keys)} objects in {self.bucket} on {self.endpoint}; "
+                f"first {first.name}: {first.code}: {first.message}"
+            )
 
     def delete_key(self, key: str) -> None:
         with self.errors("delete", key):

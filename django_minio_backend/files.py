@@ -12,9 +12,11 @@ and never returns fewer bytes than the object holds.
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import urllib3
@@ -97,6 +99,7 @@ class ObjectReader(io.RawIOBase):
             _release(response)
             raise
         self._etag: str | None = _header(response, "ETag")
+        self.content_encoding = (_header(response, "Content-Encoding") or "").lower()
         self._response: Any = response
         self._position = 0
 
@@ -133,7 +136,8 @@ class ObjectReader(io.RawIOBase):
         if self._response is None:
             self._response = self._refetch()
         try:
-            data = self._response.read(wanted)
+            # The stored bytes: a gzip-encoded object is decoded by MinioFile, not by urllib3.
+            data = self._response.read(wanted, decode_content=False)  # type: ignore[attr-defined]
         except urllib3.exceptions.HTTPError as error:
             self._drop_response()
             raise StorageServerError(
@@ -197,14 +201,31 @@ class ObjectReader(io.RawIOBase):
 
 
 class MinioFile(File):
-    """A Django File over an ObjectReader. Binary for mode 'rb', UTF-8 text for mode 'r'."""
+    """A Django File over an ObjectReader. Binary for mode 'rb', UTF-8 text for mode 'r'.
+
+    A ``gzipped`` object (stored with Content-Encoding: gzip) reads as its original, decompressed
+    bytes; its ``size`` is then counted by reading to the end when first asked.
+    """
 
     def __init__(self, reader: ObjectReader, name: str, mode: str = "rb") -> None:
-        buffered = io.BufferedReader(reader, buffer_size=READ_BUFFER_SIZE)
+        gzipped = reader.content_encoding == "gzip"
+        buffered: io.BufferedIOBase = io.BufferedReader(reader, buffer_size=READ_BUFFER_SIZE)
+        if gzipped:
+            buffered = gzip.GzipFile(fileobj=buffered, mode="rb")
         stream = buffered if "b" in mode else io.TextIOWrapper(buffered, encoding=TEXT_ENCODING)
         super().__init__(stream, name)
         self.mode = mode
-        self.size = reader.size
+        self._binary = buffered
+        if not gzipped:
+            self.size = reader.size
+
+    @cached_property
+    def size(self) -> int:
+        """Only reached for a gzipped object: its original size, counted by reading it through."""
+        position = self._binary.tell()
+        size = self._binary.seek(0, io.SEEK_END)
+        self._binary.seek(position)
+        return size
 
     def open(self, mode: str | None = None) -> MinioFile:
         if self.closed:

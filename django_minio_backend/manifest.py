@@ -8,7 +8,9 @@ Built on Django's ManifestFilesMixin, with three changes:
   process (as with Django's own storage): restart the process after ``collectstatic``.
 - Hashed files are uploaded with ``Cache-Control: public, max-age=31536000, immutable``: their
   names change whenever their content does. The manifest and the unhashed copies are not.
-- collectstatic's listing snapshot and single-PUT replacements (see ``staticfiles.py``) apply.
+- Inside the collectstatic context (see ``staticfiles.py``) the listing, single-PUT replacements
+  and parallel uploads apply; the manifest is written only after every hashed file is stored.
+- Hashes are computed on the original bytes: files stored gzipped read back decompressed.
 """
 
 from __future__ import annotations
@@ -97,7 +99,12 @@ class MinioManifestStaticStorage(ManifestFilesMixin, MinioBackendStatic):
             yield from super().post_process(*args, **kwargs)
         finally:
             self._hashing.active = False
-            self.finish_collect()
+
+    def save_manifest(self) -> None:
+        session = self.collect_session
+        if session is not None:
+            session.flush()  # every hashed file is stored before the manifest names it
+        super().save_manifest()
 
     def extra_upload_headers(self, name: str) -> dict[str, str]:
         headers = super().extra_upload_headers(name)

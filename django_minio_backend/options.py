@@ -24,6 +24,7 @@ MIN_PART_SIZE = 5 * MiB  # S3's smallest multipart part (all but the last)
 MAX_PART_SIZE = 5 * GiB
 MAX_URL_EXPIRY = timedelta(days=7)  # SigV4 presigned URLs cannot live longer
 
+DEFAULT_GZIP_EXTENSIONS = (".css", ".js", ".svg", ".json", ".xml", ".txt", ".html", ".map")
 DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
 DEFAULT_STATIC_BUCKET = "auto-generated-bucket-static-files"
 
@@ -210,6 +211,21 @@ def _url_schemes(key: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _optional_bool(key: str, value: Any) -> bool | None:
+    return None if value is None else _bool(key, value)
+
+
+def _extensions(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise _fail(
+            key, f"expected a list of extensions, got {_type_name(value)}", "Use e.g. ['.css', '.js']."
+        )
+    for item in value:
+        if not (isinstance(item, str) and item.startswith(".") and len(item) > 1):
+            raise _fail(key, f"{item!r} is not a file name extension", "Write extensions like '.css'.")
+    return tuple(item.lower() for item in value)
+
+
 def _metadata(key: str, value: Any) -> dict:
     if not isinstance(value, Mapping):
         raise _fail(key, f"expected a dict, got {_type_name(value)}", "Use {'name': value or callable}.")
@@ -386,6 +402,27 @@ OPTION_TABLE: tuple[Option, ...] = (
         _url_schemes,
         "MinioMultiBucketStorage: URL scheme -> STORAGES alias; the first scheme takes plain names.",
     ),
+    Option(
+        "MINIO_GZIP",
+        "gzip",
+        None,
+        _optional_bool,
+        "Store files with MINIO_GZIP_EXTENSIONS gzipped when smaller; None: on for static, off for media.",
+    ),
+    Option(
+        "MINIO_GZIP_EXTENSIONS",
+        "gzip_extensions",
+        DEFAULT_GZIP_EXTENSIONS,
+        _extensions,
+        "File name extensions MINIO_GZIP compresses.",
+    ),
+    Option(
+        "MINIO_STATIC_UPLOAD_WORKERS",
+        "static_upload_workers",
+        8,
+        _int_between(1, 64),
+        "Parallel uploads inside the collectstatic context.",
+    ),
 )
 
 OPTION_KEYS = frozenset(option.key for option in OPTION_TABLE)
@@ -432,6 +469,9 @@ class StorageOptions:
     content_language: Any = None
     metadata: Any = dataclasses.field(default_factory=dict)
     url_schemes: Any = dataclasses.field(default_factory=dict)
+    gzip: bool | None = None
+    gzip_extensions: tuple[str, ...] = DEFAULT_GZIP_EXTENSIONS
+    static_upload_workers: int = 8
 
     def __deepcopy__(self, memo: dict) -> StorageOptions:
         return self  # immutable: copies share it, and with it any MINIO_HTTP_CLIENT pool

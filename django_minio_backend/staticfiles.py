@@ -1,80 +1,82 @@
-"""Cheap ``collectstatic`` for the static storage: one bucket listing instead of a HEAD per file.
+"""The collectstatic context: one bucket listing per run, replacing PUTs, parallel uploads.
 
-Django's ``collectstatic`` asks the destination storage, for every file, ``exists(name)`` and then
-``get_modified_time(name)``; when the file changed it calls ``delete(name)`` and ``save(name)``.
-On S3 that is two HEAD requests per file, plus a DELETE before every upload.
+Django's ``collectstatic`` asks the destination storage, for every file, ``exists(name)`` and
+``get_modified_time(name)``; for a changed file it calls ``delete(name)`` then ``save(name)``.
+On S3 that is two HEAD requests per file plus a DELETE before every upload, one at a time.
 
-``StaticSyncMixin`` answers those questions from a *listing snapshot* of the bucket:
+Inside a :class:`CollectSession` (opened by this app's ``collectstatic`` command, or by
+``with storage.collecting():`` in a deploy script) the static storage instead:
 
-- The snapshot is taken by the first ``exists()``, ``get_modified_time()``, ``size()`` or
-  ``listdir()`` call (one LIST request per 1,000 objects). Our own ``save()`` and ``delete()``
-  keep it up to date.
-- It ends when ``collectstatic`` finishes (``post_process()``), and is never older than
-  ``listing_max_age`` seconds: a change made by another process is seen at the next run, and
-  outside ``collectstatic`` an answer is at most ``listing_max_age`` seconds old.
-- Change detection compares content, not clocks: for a name that the staticfiles finders also
-  find locally, ``get_modified_time()`` checks the local file's size and MD5 against the listed
-  size and ETag (the MD5 of a single-part upload). Same content: the stored copy counts as current
-  (it reports the later of the two times). Different content: it reports the Unix epoch, so
-  ``collectstatic`` uploads the file again, whatever the clocks say. Without a local copy, or for a
-  multipart ETag, it reports the stored modification time, as the plain storage does.
-- When Django's staticfiles code deletes a file only to save it again right after (``collectstatic``
-  replacing a changed file, the manifest storage rewriting a hashed file or its manifest), the
-  delete is held back and the upload replaces the object in one PUT, or is skipped when the stored
-  object already has the same size and MD5 (a hashed file Django rewrites with unchanged content).
-  A held delete is carried out before any other call on the storage from that thread, and at the
-  end of ``collectstatic``. Other callers' deletes happen at once. If the replacing upload fails,
-  the previous object stays in place and the error propagates.
+- answers ``exists()``, ``size()``, ``get_modified_time()`` and ``listdir()`` from one listing of
+  the bucket, taken on first use (one LIST request per 1,000 objects) and kept up to date by the
+  session's own saves and deletes. It lives as long as the context: no answer is reused later.
+- finds changes by content: ``get_modified_time()`` of a name whose local source is known
+  compares the source's size and MD5 (as is, and gzipped as it would be stored) with the listed
+  size and ETag; changing MINIO_GZIP alone uploads nothing again. When the ETag is not a plain
+  MD5 (a multipart upload) or the storage uploads with SSE, it reads the object's
+  ``x-amz-meta-md5`` (one HEAD) instead. Same content: the stored copy
+  counts as current (the later of the two times is reported). Different content: the Unix epoch
+  is reported, so collectstatic uploads the file again whatever the clocks say.
+- holds deletes: ``delete(name)`` only marks the name deleted. A ``save()`` of that name then
+  replaces the object in one PUT (nothing is uploaded when the stored bytes are already the same,
+  as when the manifest storage rewrites an unchanged file). Names still marked when the context
+  ends without an error are deleted in bulk (1,000 keys per request): that is how ``--clear``
+  removes stale files. If the run fails, nothing marked is deleted: the previous deploy's objects
+  stay readable, and the next run compares and uploads again.
+- uploads in parallel: ``save()`` prepares the upload in the calling thread and queues it on a
+  bounded pool of workers (MINIO_STATIC_UPLOAD_WORKERS). The context ends only once every upload
+  finished, and raises the first failure with the file's name.
+
+Outside the context the static storage behaves like the media storage: one HEAD per exists().
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.utils import timezone
+from .compression import MD5_METADATA, Fingerprint, PreparedFile, fingerprint_path
+from .names import clean_name
+from .parallel import ParallelUploader
 
-from .errors import BucketMissingError
-from .names import clean_name, directory_prefix, name_from_key
+logger = logging.getLogger("django_minio_backend")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-HASH_CHUNK = 1024 * 1024
-
-# Django functions that delete a static file and save the same name straight after.
-_REPLACING_CALLERS = frozenset(
-    {
-        ("django.contrib.staticfiles.management.commands.collectstatic", "delete_file"),
-        ("django.contrib.staticfiles.storage", "_post_process"),
-        ("django.contrib.staticfiles.storage", "save_manifest"),
-    }
-)
 
 
 @dataclass(frozen=True)
 class Entry:
-    """What a listing says about one object."""
+    """What a listing (or our own upload) says about one object. Times are aware (UTC)."""
 
-    size: int | None
-    md5: str | None  # of the content: a single-part upload's ETag, or what we uploaded
+    size: int
+    etag: str  # without quotes
     last_modified: datetime
+
+    @property
+    def etag_md5(self) -> str | None:
+        """The ETag when it is a plain MD5 (single-part upload); None for "<md5>-<parts>"."""
+        etag = self.etag.lower()
+        if len(etag) == 32 and all(char in "0123456789abcdef" for char in etag):
+            return etag
+        return None
 
 
 class Listing:
-    """Objects by name, and how many objects each directory holds, as of ``taken``."""
+    """Objects by name, and how many objects each directory holds."""
 
-    def __init__(self, entries: dict[str, Entry]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, Entry]]) -> None:
         self.taken = time.monotonic()
         self.entries: dict[str, Entry] = {}
         self.directories: Counter[str] = Counter()
-        for name, entry in entries.items():
+        for name, entry in entries:
             self.put(name, entry)
 
     def put(self, name: str, entry: Entry) -> None:
@@ -82,10 +84,12 @@ class Listing:
             self.directories.update(_parents(name))
         self.entries[name] = entry
 
-    def pop(self, name: str) -> None:
-        if self.entries.pop(name, None) is not None:
+    def pop(self, name: str) -> Entry | None:
+        entry = self.entries.pop(name, None)
+        if entry is not None:
             self.directories.subtract(_parents(name))
             self.directories += Counter()  # drop directories that became empty
+        return entry
 
 
 def _parents(name: str) -> list[str]:
@@ -93,235 +97,214 @@ def _parents(name: str) -> list[str]:
     return ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
 
 
-class StaticSyncMixin:
-    """Answers exists/get_modified_time/size/listdir from one listing per ``collectstatic`` run.
+@dataclass(frozen=True)
+class StaticStore:
+    """What the session needs from the storage's I/O, as plain functions (no storage internals).
 
-    Mixed into a ``MinioBackend``; see the module docstring for the rules.
+    ``list_entries()`` yields (name, Entry) for every object of the static storage;
+    ``stored_md5(name)`` returns (x-amz-meta-md5 or None, gzipped?) from one HEAD;
+    ``delete_many(names)`` deletes in bulk; ``gzips(name)`` says whether uploads of ``name`` are
+    gzipped; ``etags_are_md5`` is False when uploads use SSE (their ETag is not the MD5).
     """
 
-    listing_max_age: float = 60.0  # seconds
+    list_entries: Callable[[], Iterable[tuple[str, Entry]]]
+    stored_md5: Callable[[str], tuple[str | None, bool]]
+    delete_many: Callable[[list[str]], None]
+    gzips: Callable[[str], bool]
+    etags_are_md5: bool
+    workers: int
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+
+class CollectSession:
+    """The state of one collectstatic run on one static storage. See the module docstring."""
+
+    def __init__(self, store: StaticStore) -> None:
+        self.store = store
+        self.uploader = ParallelUploader(store.workers)
+        self._lock = threading.RLock()
         self._listing: Listing | None = None
-        self._listing_lock = threading.Lock()
-        self._held = threading.local()  # .name: a delete held back until the next call
+        self._deleted: dict[str, Entry] = {}  # held deletes: name -> what was stored
+        self._sources: dict[str, str] = {}  # name -> local path of its source file
+        self._clearing = 0
+        self.depth = 0
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        for attr in ("_listing", "_listing_lock", "_held"):
-            state.pop(attr, None)
-        return state
+    # -- the listing -----------------------------------------------------------------------------
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._listing = None
-        self._listing_lock = threading.Lock()
-        self._held = threading.local()
-
-    # -- the snapshot ----------------------------------------------------------------------------
-
-    def _snapshot(self) -> Listing:
-        with self._listing_lock:
-            listing = self._listing
-            if listing is None or time.monotonic() - listing.taken > self.listing_max_age:
-                listing = self._listing = Listing(self._list_bucket())
-            return listing
-
-    def _entries(self) -> dict[str, Entry]:
-        return self._snapshot().entries
-
-    def _list_bucket(self) -> dict[str, Entry]:
-        location = self.options.location
-        prefix = directory_prefix(location, "")
-        entries: dict[str, Entry] = {}
-        try:
-            for item in self.store.list(prefix, recursive=True):
-                entries[name_from_key(location, item.object_name)] = Entry(
-                    size=item.size,
-                    md5=_md5_from_etag(item.etag),
-                    last_modified=item.last_modified,
-                )
-        except BucketMissingError:  # the bucket does not exist yet: nothing is stored
-            return {}
-        return entries
-
-    def _remember(self, name: str, entry: Entry | None) -> None:
-        with self._listing_lock:
+    def listing(self) -> Listing:
+        with self._lock:
             if self._listing is None:
-                return
-            if entry is None:
-                self._listing.pop(name)
-            else:
-                self._listing.put(name, entry)
-
-    def finish_collect(self) -> None:
-        """Carry out a held delete and forget the snapshot (the end of a collectstatic run)."""
-        self._release_held()
-        with self._listing_lock:
-            self._listing = None
-
-    def post_process(self, paths: dict, dry_run: bool = False, **options: Any) -> Iterator[tuple]:
-        """Called by collectstatic once every file was copied: the run is over."""
-        self.finish_collect()
-        yield from ()
-
-    # -- held deletes ----------------------------------------------------------------------------
-
-    def _held_name(self) -> str | None:
-        return getattr(self._held, "name", None)
-
-    def _release_held(self, unless: str | None = None) -> None:
-        """Delete the held name now, unless it is ``unless`` (about to be replaced or checked)."""
-        held = self._held_name()
-        if held is None or held == unless:
-            return
-        self._held.name = None
-        super().delete(held)
-        self._remember(held, None)
-
-    # -- the Storage API -------------------------------------------------------------------------
+                self._listing = Listing(self.store.list_entries())
+            return self._listing
 
     def exists(self, name: str) -> bool:
-        name = clean_name(name).rstrip("/")
-        if name and name == self._held_name():
-            return False  # deleted, as far as the caller knows
-        self._release_held()
-        listing = self._snapshot()
-        if not name:
-            return bool(listing.entries)
-        return name in listing.entries or name in listing.directories
+        listing = self.listing()
+        name = name.rstrip("/")
+        with self._lock:
+            if not name:
+                return bool(listing.entries)
+            return name in listing.entries or name in listing.directories
 
-    def size(self, name: str) -> int:
-        entry = self._entry(name)
-        if entry.size is None:
-            return super().size(name)
-        return entry.size
-
-    def get_modified_time(self, name: str) -> datetime:
-        cleaned = clean_name(name)
-        entry = self._entry(cleaned)
-        return self._django_time(_compare_with_local(cleaned, entry))
-
-    def _entry(self, name: str) -> Entry:
-        name = clean_name(name)
-        if name == self._held_name():
-            raise FileNotFoundError(f"{self.bucket}/{name} was deleted.")
-        self._release_held()
-        entry = self._entries().get(name)
+    def entry(self, name: str) -> Entry:
+        listing = self.listing()
+        with self._lock:
+            entry = listing.entries.get(name)
         if entry is None:
-            raise FileNotFoundError(f"{self.bucket}/{name} does not exist.")
+            raise FileNotFoundError(f"{name} does not exist in the static storage.")
         return entry
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
-        self._release_held()
-        prefix = clean_name(path).rstrip("/")
+        listing = self.listing()
+        prefix = path.strip("/")
         prefix = f"{prefix}/" if prefix else ""
         directories: set[str] = set()
         files: list[str] = []
-        listing = self._snapshot()
-        with self._listing_lock:
-            keys = list(listing.entries)
-        for key in keys:
-            if not key.startswith(prefix):
+        with self._lock:
+            names = list(listing.entries)
+        for name in names:
+            if not name.startswith(prefix):
                 continue
-            head, slash, _ = key[len(prefix) :].partition("/")
+            head, slash, _ = name[len(prefix) :].partition("/")
             if slash:
                 directories.add(head)
             else:
                 files.append(head)
         return sorted(directories), sorted(files)
 
-    def delete(self, name: str) -> None:
-        self._refuse_if_read_only("delete", name)
-        name = clean_name(name)
-        self._release_held(unless=name)
-        if _caller_replaces_it() and name in self._entries():
-            self._held.name = name
-            return
-        self._held.name = None
-        super().delete(name)
-        self._remember(name, None)
+    # -- change detection ------------------------------------------------------------------------
 
-    def _save(self, name: str, content: Any) -> str:
-        name = clean_name(name)
-        self._release_held(unless=name)
-        replacing = self._held_name() == name
-        self._held.name = None  # the upload replaces the object: no DELETE needed
-        size, md5 = _content_md5(content)
-        if replacing and md5 is not None:
-            stored = self._entries().get(name)
-            if stored is not None and (stored.size, stored.md5) == (size, md5):
-                return name  # deleted only to be saved again with the very same bytes
-        self._held.replacing = replacing
+    def record_source(self, name: str, path: str | None) -> None:
+        """Tell the session which local file ``name`` is collected from (the command does)."""
+        if path is not None:
+            with self._lock:
+                self._sources[clean_name(name)] = path
+
+    def _source(self, name: str) -> str | None:
+        with self._lock:
+            path = self._sources.get(name)
+        if path is None:
+            from django.contrib.staticfiles import finders
+
+            found = finders.find(name)
+            path = found if isinstance(found, str) else None
+        return path if path is not None and os.path.isfile(path) else None
+
+    def modified_time(self, name: str) -> datetime:
+        """The stored time, or the epoch when the local source's content differs (aware, UTC)."""
+        entry = self.entry(name)
+        source = self._source(name)
+        if source is None:
+            return entry.last_modified
+        if self.is_current(name, entry, fingerprint_path(source, self.store.gzips(name))):
+            return max(entry.last_modified, datetime.fromtimestamp(os.path.getmtime(source), tz=UTC))
+        return EPOCH
+
+    def is_current(self, name: str, entry: Entry, local: Fingerprint) -> bool:
+        """Whether the stored object holds the local content (gzipped or not)."""
+        if entry.etag_md5 is not None and _same_bytes(entry, local):
+            return True
+        if entry.etag_md5 is not None and self.store.etags_are_md5:
+            return False  # a single-part MD5 ETag that differs: the content differs
+        md5, _ = self.store.stored_md5(name)  # multipart or SSE: ask for our metadata
+        return md5 == local.md5
+
+    # -- deletes and saves -----------------------------------------------------------------------
+
+    @contextmanager
+    def clearing(self) -> Iterator[None]:
+        """Deletes made inside are meant to force a fresh upload (``collectstatic --clear``)."""
+        with self._lock:
+            self._clearing += 1
         try:
-            saved = super()._save(name, content)
+            yield
         finally:
-            self._held.replacing = False
-        self._remember(saved, Entry(size=size, md5=md5, last_modified=timezone.now()))
-        return saved
+            with self._lock:
+                self._clearing -= 1
 
-    @property
-    def _creates_new_names(self) -> bool:
-        # Replacing what Django deleted: write over that very name, not a new unique one.
-        if getattr(self._held, "replacing", False):
-            return False
-        return super()._creates_new_names
+    def delete(self, name: str) -> None:
+        """Mark ``name`` deleted; it is deleted at the end of the run unless saved again."""
+        listing = self.listing()
+        with self._lock:
+            entry = listing.pop(name)
+            if entry is not None:
+                self._deleted[name] = Entry(-1, "", entry.last_modified) if self._clearing else entry
 
+    def save(
+        self, name: str, prepare: Callable[[], PreparedFile], upload: Callable[[PreparedFile], None]
+    ) -> None:
+        """Queue the upload of ``name`` (``prepare`` runs now, ``upload`` in a worker)."""
 
-def _caller_replaces_it() -> bool:
-    """True when delete() was called by Django code that saves the same name right after."""
-    frame = sys._getframe(2)  # 0: this function, 1: delete(), 2: its caller
-    return (frame.f_globals.get("__name__"), frame.f_code.co_name) in _REPLACING_CALLERS
+        def prepared_unless_unchanged() -> PreparedFile | None:
+            prepared = prepare()
+            local = prepared.fingerprint
+            with self._lock:
+                before = self._deleted.pop(name, None)
+                self.listing().put(name, Entry(local.stored_size, local.stored_md5, datetime.now(UTC)))
+            if before is not None and _same_bytes(before, local):
+                prepared.close()
+                return None  # deleted only to be saved again with the very same bytes
+            return prepared
 
+        self.uploader.submit(name, prepared_unless_unchanged, upload)
 
-def _compare_with_local(name: str, entry: Entry) -> datetime:
-    """The stored time, adjusted by content when a local source of ``name`` can be compared."""
-    source = _local_source(name)
-    if source is None or entry.md5 is None or entry.size is None:
-        return entry.last_modified
-    if os.path.getsize(source) == entry.size and _md5_of(source) == entry.md5:
-        local_time = datetime.fromtimestamp(os.path.getmtime(source), tz=UTC)
-        return max(entry.last_modified, local_time)
-    return EPOCH
+    def flush(self) -> None:
+        """Wait for every queued upload; raise the first failure."""
+        self.uploader.flush()
 
+    # -- the end of the run ----------------------------------------------------------------------
 
-def _local_source(name: str) -> str | None:
-    from django.contrib.staticfiles import finders
+    def finish(self) -> None:
+        """Every upload done, then the held deletes carried out (in bulk)."""
+        self.uploader.flush()
+        with self._lock:
+            names = sorted(self._deleted)
+            self._deleted.clear()
+        if names:
+            self.store.delete_many(names)
 
-    found = finders.find(name)
-    return found if isinstance(found, str) and os.path.isfile(found) else None
-
-
-def _md5_from_etag(etag: str | None) -> str | None:
-    """The content MD5 an ETag carries; None for multipart ETags ("<md5>-<parts>")."""
-    etag = (etag or "").strip('"').lower()
-    if len(etag) == 32 and all(char in "0123456789abcdef" for char in etag):
-        return etag
-    return None
-
-
-def _md5_of(path: str) -> str:
-    with open(path, "rb") as handle:
-        return _digest(handle)[1]
-
-
-def _content_md5(content: Any) -> tuple[int | None, str | None]:
-    """(size, md5) of a seekable upload's whole content, as Django uploads it; (None, None) otherwise."""
-    try:
-        content.seek(0)
-    except (AttributeError, OSError, ValueError):
-        return None, None
-    size, md5 = _digest(content)
-    content.seek(0)
-    return size, md5
+    def close(self) -> None:
+        self.uploader.close()
 
 
-def _digest(handle: Any) -> tuple[int, str]:
-    digest, size = hashlib.md5(usedforsecurity=False), 0
-    while chunk := handle.read(HASH_CHUNK):
-        if isinstance(chunk, str):
-            chunk = chunk.encode()
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
+def _same_bytes(entry: Entry, local: Fingerprint) -> bool:
+    """The listed size and single-part ETag match the local content, stored gzipped or not."""
+    stored = (entry.size, entry.etag_md5)
+    return stored in ((local.size, local.md5), (local.stored_size, local.stored_md5))
+
+
+def stored_md5_from_stat(metadata: Any) -> tuple[str | None, bool]:
+    """(x-amz-meta-md5, gzipped?) from a stat's headers."""
+    md5 = metadata.get(MD5_METADATA)
+    encoding = (metadata.get("Content-Encoding") or "").lower()
+    return (md5.lower() if md5 else None), encoding == "gzip"
+
+
+class SessionHolder:
+    """The open session of one storage instance, if any (shared by every thread using it)."""
+
+    def __init__(self) -> None:
+        self.session: CollectSession | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def collecting(self, session_factory: Callable[[], CollectSession]) -> Iterator[CollectSession]:
+        """Open (or join) the session; the outermost exit finishes it.
+
+        On an error, running uploads are waited for, and held deletes are NOT carried out.
+        """
+        with self._lock:
+            session = self.session
+            if session is None:
+                session = self.session = session_factory()
+            session.depth += 1
+        try:
+            yield session
+            if session.depth == 1:
+                session.finish()
+        finally:
+            with self._lock:
+                session.depth -= 1
+                outermost = session.depth == 0
+                if outermost:
+                    self.session = None
+            if outermost:
+                session.close()

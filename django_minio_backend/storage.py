@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -19,14 +20,14 @@ from django.utils import timezone
 from minio import Minio
 from minio.datatypes import Object
 
-from . import buckets, conditional, direct_uploads, health, urlcache
+from . import buckets, compression, conditional, direct_uploads, health, urlcache
 from .client import NameTaken, ObjectStore, endpoint_url, require_connection_settings
-from .errors import ConfigurationError, ReadOnlyStorageError, StorageServerError
+from .errors import BucketMissingError, ConfigurationError, ReadOnlyStorageError, StorageServerError
 from .files import MinioFile, ObjectReader
-from .names import clean_name, directory_prefix
+from .names import clean_name, directory_prefix, name_from_key
 from .options import resolve_options
-from .staticfiles import StaticSyncMixin
-from .uploads import UploadKwargs, plan_upload
+from .staticfiles import CollectSession, Entry, SessionHolder, StaticStore, stored_md5_from_stat
+from .uploads import UploadKwargs, content_type, plan_upload
 
 logger = logging.getLogger("django_minio_backend")
 
@@ -65,6 +66,7 @@ class MinioBackend(Storage):
     """
 
     default_alias = "default"
+    compress_by_default = False  # MINIO_GZIP = None: media is stored as given
 
     def __init__(self, bucket_name: str = "", storage_name: str | None = None, **kwargs: Any) -> None:
         option_kwargs = {key: value for key, value in kwargs.items() if key.startswith("MINIO_")}
@@ -226,7 +228,17 @@ class MinioBackend(Storage):
                     region=self.options.region,
                     public=self.is_bucket_public,
                 )
-        plan = plan_upload(self.options, self._upload_kwargs, name, content, self.extra_upload_headers(name))
+        if self._gzips(name) and not isinstance(content, compression.PreparedFile):
+            prepared = self._prepare(name, content)
+            try:
+                return self._save(name, prepared)
+            finally:
+                prepared.close()
+        if isinstance(content, compression.PreparedFile):
+            extra = content.upload_headers  # computed when prepared, in the thread that saved
+        else:
+            extra = self.extra_upload_headers(name)
+        plan = plan_upload(self.options, self._upload_kwargs, name, content, extra)
         store.put(name, plan, new=self._creates_new_names)
         urlcache.forget(store, store.key(name))
         return name
@@ -234,6 +246,21 @@ class MinioBackend(Storage):
     def extra_upload_headers(self, name: str) -> dict[str, str]:
         """Headers a subclass adds to the upload of ``name`` (they win over options and arguments)."""
         return {}
+
+    def _gzips(self, name: str) -> bool:
+        enabled = self.compress_by_default if self.options.gzip is None else self.options.gzip
+        return enabled and compression.compressible(name, self.options.gzip_extensions)
+
+    def _prepare(self, name: str, content: Any) -> compression.PreparedFile:
+        """The upload's bytes (gzipped when smaller), its MD5 metadata and extra headers, read once."""
+        return compression.prepare(
+            name,
+            content,
+            gzip=self._gzips(name),
+            headers=self.extra_upload_headers(name),
+            spool_limit=self.options.upload_threshold,
+            content_type=content_type(name, content),
+        )
 
     @property
     def _creates_new_names(self) -> bool:
@@ -256,6 +283,16 @@ class MinioBackend(Storage):
         self._refuse_if_read_only("delete", name)
         self.store.delete(name)
         urlcache.forget(self.store, self.store.key(name))
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        """Delete objects in bulk (1,000 keys per request); raise naming any that failed."""
+        names = list(names)
+        if not names:
+            return
+        self._refuse_if_read_only("delete", names[0])
+        self.store.delete_many(names)
+        for name in names:
+            urlcache.forget(self.store, self.store.key(name))
 
     def exists(self, name: str) -> bool:
         try:
@@ -401,17 +438,22 @@ class MinioBackend(Storage):
         self.set_bucket_policy(self.bucket, buckets.public_read_policy(self.bucket))
 
 
-class MinioBackendStatic(StaticSyncMixin, MinioBackend):
+class MinioBackendStatic(MinioBackend):
     """Static files: always the public MINIO_STATIC_FILES_BUCKET of the "staticfiles" alias.
 
-    StaticSyncMixin makes collectstatic cost one listing per run instead of a HEAD per file.
+    Uploads store the content's MD5 as metadata and gzip text files (MINIO_GZIP, on by default).
+    Inside ``collecting()`` (this app's collectstatic command opens it) the storage answers from
+    one bucket listing and uploads in parallel; see staticfiles.py. Outside it, it behaves like
+    MinioBackend.
     """
 
     default_alias = "staticfiles"
+    compress_by_default = True
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("bucket_name", None)
         super().__init__(**kwargs)
+        self._sessions = SessionHolder()
 
     @property
     def bucket(self) -> str:
@@ -424,3 +466,115 @@ class MinioBackendStatic(StaticSyncMixin, MinioBackend):
     @property
     def PUBLIC_BUCKETS(self) -> list[str]:
         return [*self.options.public_buckets, self.options.static_bucket]
+
+    # -- the collectstatic context -----------------------------------------------------------------
+
+    def collecting(self) -> AbstractContextManager[CollectSession]:
+        """The collectstatic context: one listing, held deletes, parallel uploads (staticfiles.py).
+
+        ``with staticfiles_storage.collecting(): call_command("collectstatic", ...)`` in a deploy
+        script; this app's collectstatic command opens it by itself. Re-entrant.
+        """
+        return self._sessions.collecting(self._new_session)
+
+    @property
+    def collect_session(self) -> CollectSession | None:
+        """The open collectstatic session, or None outside the context."""
+        return self._sessions.session
+
+    def _new_session(self) -> CollectSession:
+        headers = self._upload_kwargs.get("headers") or {}
+        sse = self._upload_kwargs.get("sse") is not None or any(
+            key.lower().startswith("x-amz-server-side-encryption") for key in headers
+        )
+        return CollectSession(
+            StaticStore(
+                list_entries=self._list_entries,
+                stored_md5=self._stored_md5,
+                delete_many=self.delete_many,
+                gzips=self._gzips,
+                etags_are_md5=not sse,
+                workers=self.options.static_upload_workers,
+            )
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_sessions", None)  # an open collectstatic context stays in its process
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._sessions = SessionHolder()
+
+    def _list_entries(self) -> Iterator[tuple[str, Entry]]:
+        location = self.options.location
+        try:
+            listing = self.store.list(directory_prefix(location, ""), recursive=True)
+            items = [(item.object_name, item.size, item.etag, item.last_modified) for item in listing]
+        except BucketMissingError:  # no bucket yet: nothing is stored
+            return
+        for key, size, etag, modified in items:
+            yield name_from_key(location, key), Entry(size or 0, (etag or "").strip('"'), modified)
+
+    def _stored_md5(self, name: str) -> tuple[str | None, bool]:
+        try:
+            return stored_md5_from_stat(self.stat(name).metadata)
+        except FileNotFoundError:
+            return None, False
+
+    # -- the Storage API: the session's answers inside the context --------------------------------
+
+    def exists(self, name: str) -> bool:
+        session = self.collect_session
+        return super().exists(name) if session is None else session.exists(clean_name(name))
+
+    def size(self, name: str) -> int:
+        session = self.collect_session
+        return super().size(name) if session is None else session.entry(clean_name(name)).size
+
+    def get_modified_time(self, name: str) -> datetime:
+        session = self.collect_session
+        if session is None:
+            return super().get_modified_time(name)
+        return self._django_time(session.modified_time(clean_name(name)))
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        session = self.collect_session
+        return super().listdir(path) if session is None else session.listdir(clean_name(path))
+
+    def delete(self, name: str) -> None:
+        session = self.collect_session
+        if session is None:
+            return super().delete(name)
+        self._refuse_if_read_only("delete", name)
+        session.delete(clean_name(name))
+
+    def _open(self, name: str, mode: str = "rb") -> MinioFile:
+        session = self.collect_session
+        if session is not None:
+            session.flush()  # a queued upload of this name must land before it is read
+        return super()._open(name, mode)
+
+    def _save(self, name: str, content: Any) -> str:
+        session = self.collect_session
+        prepared = content if isinstance(content, compression.PreparedFile) else None
+        if session is None:
+            if prepared is not None:
+                return super()._save(name, prepared)
+            prepared = self._prepare(name, content)
+            try:
+                return super()._save(name, prepared)
+            finally:
+                prepared.close()
+        name = clean_name(name)
+        session.save(name, lambda: prepared or self._prepare(name, content), partial(self._replace, name))
+        return name
+
+    def _replace(self, name: str, prepared: compression.PreparedFile) -> None:
+        """One PUT that writes ``name`` whether or not it exists (collectstatic owns the names)."""
+        super()._save(name, prepared)  # inside the context, _creates_new_names is False
+
+    @property
+    def _creates_new_names(self) -> bool:
+        return self.collect_session is None and super()._creates_new_names

@@ -19,18 +19,28 @@ class CountingPoolManager(urllib3.PoolManager):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("timeout", urllib3.Timeout(connect=5, read=60))
+        kwargs.setdefault("maxsize", 16)  # as the default pool: parallel uploads reuse connections
         super().__init__(**kwargs)
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
+        self.active = 0
+        self.peak_active = 0  # the most requests in flight at once
 
     def urlopen(self, method, url, redirect=True, **kwargs):
         with self._lock:
             self.requests.append((method, urlsplit(url).path))
-        return super().urlopen(method, url, redirect=redirect, **kwargs)
+            self.active += 1
+            self.peak_active = max(self.peak_active, self.active)
+        try:
+            return super().urlopen(method, url, redirect=redirect, **kwargs)
+        finally:
+            with self._lock:
+                self.active -= 1
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.peak_active = 0
 
     def methods(self) -> list[str]:
         return [method for method, _ in self.requests]

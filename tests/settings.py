@@ -4,8 +4,8 @@ SECRET_KEY = "tests-only-not-secret"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django_minio_backend.apps.DjangoMinioBackendConfig",  # before staticfiles: its collectstatic
     "django.contrib.staticfiles",
-    "django_minio_backend.apps.DjangoMinioBackendConfig",
     "tests.testapp",
 ]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

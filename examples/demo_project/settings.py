@@ -33,8 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django_minio_backend.apps.DjangoMinioBackendConfig",  # before staticfiles: its collectstatic
     "django.contrib.staticfiles",
-    "django_minio_backend.apps.DjangoMinioBackendConfig",
     "gallery",
 ]
 

@@ -1,0 +1,135 @@
+"""One collectstatic run of one contender, in the contender's virtualenv; writes JSON.
+
+    python _collectstatic_worker.py --backend KEY --source DIR --bucket NAME --out FILE
+
+Backends: ``ours`` (this app's command, MINIO_STATIC_UPLOAD_WORKERS from BENCH_WORKERS),
+``storages`` (django-storages' S3StaticStorage, Django's command) and ``collectfast``
+(S3StaticStorage with collectfast's command, COLLECTFAST_THREADS = BENCH_WORKERS, its hash cache
+in a file-based Django cache that lasts across runs, as a deploy would keep it).
+Requests are counted as in compare.py (_counting); memory is the process's peak RSS during
+collectstatic over its RSS just before (the peak is reset through /proc/self/clear_refs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _counting
+
+REQUESTS = _counting.install()
+
+from _contenders import Server, minio_options, s3_options  # noqa: E402
+
+
+def rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def configure(backend: str, server: Server, source: str, bucket: str, cache_dir: str) -> None:
+    import django
+    from django.conf import settings
+
+    workers = int(os.environ.get("BENCH_WORKERS", "8"))
+    common = {
+        "SECRET_KEY": "benchmarks-only",
+        "USE_TZ": True,
+        "STATIC_URL": "/static/",
+        "STATICFILES_DIRS": [source],
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": cache_dir,
+            }
+        },
+    }
+    if backend == "ours":
+        options = {
+            **minio_options(server, "ours"),
+            "MINIO_STATIC_FILES_BUCKET": bucket,
+            "MINIO_STATIC_UPLOAD_WORKERS": workers,
+        }
+        settings.configure(
+            **common,
+            INSTALLED_APPS=["django_minio_backend", "django.contrib.staticfiles"],
+            STORAGES={
+                "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+                "staticfiles": {
+                    "BACKEND": "django_minio_backend.models.MinioBackendStatic",
+                    "OPTIONS": options,
+                },
+            },
+        )
+    else:
+        options = {**s3_options(server), "bucket_name": bucket, "querystring_auth": False}
+        apps = ["django.contrib.staticfiles", "storages"]
+        extra = {}
+        if backend == "collectfast":
+            apps.insert(0, "collectfast")
+            extra = {
+                "COLLECTFAST_STRATEGY": "collectfast.strategies.boto3.Boto3Strategy",
+                "COLLECTFAST_THREADS": workers,
+            }
+        # Django 4.2 (collectfast's venv) builds staticfiles_storage without OPTIONS: AWS_* too.
+        extra.update(
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_S3_ENDPOINT_URL=f"http://{server.endpoint}",
+            AWS_S3_REGION_NAME=server.region,
+            AWS_S3_ADDRESSING_STYLE="path",
+            AWS_S3_SIGNATURE_VERSION="s3v4",
+            AWS_DEFAULT_ACL=None,
+            AWS_STORAGE_BUCKET_NAME=bucket,
+            AWS_QUERYSTRING_AUTH=False,
+        )
+        settings.configure(
+            **common,
+            **extra,
+            INSTALLED_APPS=apps,
+            STORAGES={
+                "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+                "staticfiles": {"BACKEND": "storages.backends.s3.S3StaticStorage", "OPTIONS": options},
+            },
+        )
+    django.setup()
+
+
+def main() -> None:
+    # botocore must never look for credentials beyond these (no instance-metadata requests).
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", os.environ["BENCH_ACCESS_KEY"])
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", os.environ["BENCH_SECRET_KEY"])
+    parser = argparse.ArgumentParser()
+    for name in ("--backend", "--source", "--bucket", "--out", "--cache-dir"):
+        parser.add_argument(name, required=True)
+    args = parser.parse_args()
+    configure(args.backend, Server.from_env(), args.source, args.bucket, args.cache_dir)
+    from django.core.management import call_command
+
+    before = rss_kib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    REQUESTS.reset()
+    started = time.perf_counter()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    seconds = time.perf_counter() - started
+    result = {
+        "seconds": seconds,
+        "requests": REQUESTS.breakdown(),
+        "total": REQUESTS.count(),
+        "rss_before_kib": before,
+        "peak_over_kib": rss_kib("VmHWM") - before,
+    }
+    Path(args.out).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
