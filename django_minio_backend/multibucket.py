@@ -96,6 +96,19 @@ class MinioMultiBucketStorage(Storage):
         self.storage_name = storage_name
         self.schemes: dict[str, str] = dict(schemes)
         self.default_scheme: str = next(iter(self.schemes))
+        self._reset()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Backends hold pools and locks; a copy or an unpickled router builds its own on first use.
+        return {"storage_name": self.storage_name, "schemes": self.schemes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.storage_name = state["storage_name"]
+        self.schemes = dict(state["schemes"])
+        self.default_scheme = next(iter(self.schemes))
+        self._reset()
+
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         self._generation = _storages_generation
         self._aliases: dict[str, _Alias] = {}
@@ -265,6 +278,23 @@ class MinioMultiBucketStorage(Storage):
         """The URL of ``name``, from its alias and bucket (no request); see MinioBackend.url()."""
         location, backend = self._route(name)
         return backend.url(location.name, **kwargs)
+
+    # -- direct browser uploads: signed for the name's alias and bucket (see direct_uploads.py) ---
+
+    def presigned_put_url(self, name: str, **kwargs: Any) -> str:
+        """A URL a browser can PUT ``name`` to; see MinioBackend.presigned_put_url()."""
+        location, backend = self._route(name)
+        return backend.presigned_put_url(location.name, **kwargs)
+
+    def presigned_post(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        """An HTML form POST policy for ``name``; see MinioBackend.presigned_post()."""
+        location, backend = self._route(name)
+        return backend.presigned_post(location.name, **kwargs)
+
+    def verify_upload(self, name: str, **kwargs: Any) -> Object:
+        """Stat a browser-uploaded object and check its size; see MinioBackend.verify_upload()."""
+        location, backend = self._route(name)
+        return backend.verify_upload(location.name, **kwargs)
 
 
 def _inner(location: Location, max_length: int | None) -> int | None:

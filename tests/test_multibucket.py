@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import pickle
 import time
 
 import pytest
@@ -301,3 +303,24 @@ def test_system_checks_validate_the_scheme_map(settings):
     assert "takes only MINIO_URL_SCHEMES, not MINIO_URL_SCHEME" in errors["STORAGES['typo']['OPTIONS']"]
     warnings = [m for m in messages if m.id == "minio_backend.W030"]
     assert [m.obj for m in warnings] == ["STORAGES['media']['OPTIONS']"]
+
+
+def test_direct_upload_is_signed_for_the_names_server(two_servers, second_server):
+    storage = MinioMultiBucketStorage(storage_name="documents")
+    name = f"archive://{ARCHIVE}/uploads/scan.pdf"
+    url = storage.presigned_put_url(name)
+    assert url.startswith(f"{second_server.url}/{ARCHIVE}/uploads/scan.pdf?")
+    assert urllib3.PoolManager().request("PUT", url, body=b"%PDF", retries=False).status == 200
+    assert storage.verify_upload(name, expected_size=4).size == 4
+    assert storage.open(name).read() == b"%PDF"
+    form = storage.presigned_post(f"archive://{ARCHIVE}/uploads/", max_size=10)
+    assert form["url"].startswith(second_server.url) and form["fields"]["key"] == "uploads/${filename}"
+
+
+def test_router_pickles_and_copies_without_its_connections(two_servers):
+    storage = MinioMultiBucketStorage(storage_name="documents")
+    name = f"archive://{ARCHIVE}/a.txt"
+    url = storage.url(name)  # builds the archive backend and its pool
+    for clone in (pickle.loads(pickle.dumps(storage)), copy.deepcopy(storage)):
+        assert clone.deconstruct() == storage.deconstruct()
+        assert clone.url(name).split("?")[0] == url.split("?")[0]
