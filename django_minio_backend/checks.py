@@ -5,14 +5,18 @@ it to ``ALIAS_CHECKS`` (it sees one alias) or ``STORAGES_CHECKS`` (it sees every
 
 Errors: E001 no endpoint, E002 no credentials, E003 a bucket both private and public, E004 an
 unknown (misspelled) key, E005 a wrong type or value, E006 the static bucket listed as private,
-E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS not in CACHES.
+E007 aliases on one endpoint disagree about a bucket, E008 MINIO_URL_CACHE_ALIAS not in CACHES,
+E020 a credentials provider together with static keys, E021 a session token without keys, E022 a
+provider path that does not import, E023 encryption options that do not go together, E024 an
+unusable SSE-C key.
 Warnings: W001 external endpoint without its https flag, W002 a policy hook for an undeclared
 bucket, W003 the static bucket also declared as a media bucket, W004 MINIO_URL_CACHE_TIMEOUT
 longer than the URL expiry (it is clamped), W005 storages configured the 3.x way (top-level
 MINIO_* settings, DEFAULT_FILE_STORAGE): it prints the STORAGES block to paste instead, W012
 MINIO_CONDITIONAL_WRITES = False (new names are checked with HEAD then PUT, which concurrent saves
 of one name can race), W006 collectstatic is not this app's command (the static storage's
-speed-ups are off).
+speed-ups are off), W020 SSE-C on a plain-http
+endpoint.
 MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
 non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
@@ -29,10 +33,12 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from . import buckets, legacy
-from .errors import ConfigurationError, PrivatePublicMixedError
+from .errors import ConfigurationError, CredentialsConfigError, EncryptionConfigError, PrivatePublicMixedError
 from .options import (
     OPTION_KEYS,
     StorageOptions,
+    credentials_problem,
+    encryption_problem,
     option_problems,
     parse_options,
     top_level_settings,
@@ -78,11 +84,12 @@ def check_connection(config: AliasConfig) -> Iterable[CheckMessage]:
     if not config.raw.get("MINIO_ENDPOINT"):
         yield _error(1, "MINIO_ENDPOINT is not set.", "Set it to the server's host[:port].", config)
     missing = [key for key in ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY") if not config.raw.get(key)]
-    if missing:
+    if missing and config.raw.get("MINIO_CREDENTIALS_PROVIDER") is None:
         yield _error(
             2,
             f"{' and '.join(missing)} not set.",
-            "Set the credentials of an S3 user (read them from the environment, not from code).",
+            "Set the credentials of an S3 user (read them from the environment, not from code), "
+            "or set MINIO_CREDENTIALS_PROVIDER.",
             config,
         )
 
@@ -97,6 +104,8 @@ def check_option_values(config: AliasConfig) -> Iterable[CheckMessage]:
     for problem in option_problems(known):
         if isinstance(problem, PrivatePublicMixedError):
             yield _error(3, str(problem), "Remove the bucket from one of the two lists.", config)
+        elif isinstance(problem, CredentialsConfigError | EncryptionConfigError):
+            continue  # check_credentials and check_encryption report these with their own IDs
         else:
             yield _error(5, str(problem), "Fix the value as the message says.", config)
 
@@ -179,6 +188,81 @@ def check_collectstatic_command(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
+def _importable(path: str) -> str | None:
+    """Why the dotted ``path`` cannot be imported, or None. Imports, never calls."""
+    try:
+        import_string(path)
+    except ImportError as error:
+        return str(error)
+    return None
+
+
+def check_credentials(config: AliasConfig) -> Iterable[CheckMessage]:
+    """E020 provider together with static keys, E021 session token without keys, E022 bad provider."""
+    raw = config.raw
+    parsed = {
+        "access_key": raw.get("MINIO_ACCESS_KEY"),
+        "secret_key": raw.get("MINIO_SECRET_KEY"),
+        "session_token": raw.get("MINIO_SESSION_TOKEN"),
+        "credentials_provider": raw.get("MINIO_CREDENTIALS_PROVIDER"),
+    }
+    problem = credentials_problem(parsed)
+    if problem is not None:
+        number, hint = (
+            (20, "Keep MINIO_CREDENTIALS_PROVIDER and remove the static keys, or the other way round.")
+            if parsed["credentials_provider"] is not None
+            else (21, "Set MINIO_ACCESS_KEY and MINIO_SECRET_KEY of the temporary credentials too.")
+        )
+        yield _error(number, str(problem), hint, config)
+    source = parsed["credentials_provider"]
+    if isinstance(source, str):
+        reason = _importable(source)
+        if reason:
+            yield _error(
+                22,
+                f"MINIO_CREDENTIALS_PROVIDER {source!r} cannot be imported: {reason}.",
+                "Give the dotted path of a minio.credentials provider, or of a callable returning one.",
+                config,
+            )
+
+
+def check_encryption(config: AliasConfig) -> Iterable[CheckMessage]:
+    """E023 encryption options that do not go together, E024 a bad SSE-C key, W020 SSE-C over http."""
+    raw = config.raw
+    parsed = {
+        "server_side_encryption": raw.get("MINIO_SERVER_SIDE_ENCRYPTION"),
+        "sse_kms_key_id": raw.get("MINIO_SSE_KMS_KEY_ID"),
+        "sse_kms_context": raw.get("MINIO_SSE_KMS_CONTEXT"),
+        "sse_customer_key": raw.get("MINIO_SSE_CUSTOMER_KEY"),
+    }
+    problem = encryption_problem(parsed)
+    if problem is not None:
+        yield _error(
+            23, str(problem), "Set the option the message names, or remove the one it names.", config
+        )
+    key = parsed["sse_customer_key"]
+    reason = None
+    if isinstance(key, bytes) and len(key) != 32:
+        reason = f"it is {len(key)} bytes long, not 32"
+    elif isinstance(key, str) and _importable(key):
+        reason = f"{key!r} cannot be imported ({_importable(key)})"
+    if reason:
+        yield _error(
+            24,
+            f"MINIO_SSE_CUSTOMER_KEY cannot be used: {reason}.",
+            "Give 32 raw bytes (base64.b64decode() a base64 key), or a callable or dotted path "
+            "returning them.",
+            config,
+        )
+    if parsed["server_side_encryption"] == "SSE-C" and not raw.get("MINIO_USE_HTTPS"):
+        yield _warning(
+            20,
+            "SSE-C is configured on a plain-http endpoint: the encryption key travels unencrypted.",
+            "Set MINIO_USE_HTTPS = True (AWS and MinIO refuse SSE-C over http).",
+            config,
+        )
+
+
 # Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
 def check_conditional_writes(config: AliasConfig) -> Iterable[CheckMessage]:
     if config.options is None or config.options.conditional_writes is not False:
@@ -202,6 +286,8 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
     check_url_schemes_ignored,
     check_conditional_writes,
     check_collectstatic_command,
+    check_credentials,
+    check_encryption,
 ]
 
 

@@ -28,8 +28,9 @@ from minio.commonconfig import CopySource
 from minio.datatypes import Object, PostPolicy
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
+from minio.sse import SseCustomerKey
 
-from . import writes
+from . import credentials, encryption, writes
 from .errors import BucketMissingError, ConfigurationError, StorageServerError
 from .files import if_match, pinned
 from .names import object_key
@@ -82,18 +83,14 @@ def default_http_client(options: StorageOptions) -> urllib3.PoolManager:
 
 
 def require_connection_settings(options: StorageOptions) -> None:
-    missing = [
-        key
-        for key, value in (
-            ("MINIO_ENDPOINT", options.endpoint),
-            ("MINIO_ACCESS_KEY", options.access_key),
-            ("MINIO_SECRET_KEY", options.secret_key),
-        )
-        if not value
-    ]
+    required = [("MINIO_ENDPOINT", options.endpoint)]
+    if options.credentials_provider is None:  # else the provider brings the keys
+        required += [("MINIO_ACCESS_KEY", options.access_key), ("MINIO_SECRET_KEY", options.secret_key)]
+    missing = [key for key, value in required if not value]
     if missing:
+        alternative = " (or set MINIO_CREDENTIALS_PROVIDER)" if missing != ["MINIO_ENDPOINT"] else ""
         raise ConfigurationError(
-            f"{', '.join(missing)} not set. Add them to this storage's STORAGES[...]['OPTIONS']."
+            f"{', '.join(missing)} not set. Add them to this storage's STORAGES[...]['OPTIONS']{alternative}."
         )
 
 
@@ -104,8 +101,7 @@ def build_client(
     require_connection_settings(options)
     return Minio(
         endpoint=options.external_endpoint if external else options.endpoint,
-        access_key=options.access_key,
-        secret_key=options.secret_key,
+        credentials=credentials.provider_for(options),  # asked before every request
         secure=options.external_use_https if external else options.use_https,
         region=options.region,
         http_client=http_client,
@@ -131,10 +127,12 @@ class ObjectStore:
         *,
         http_client: urllib3.PoolManager | None = None,
         alias: str = "default",
+        customer_key: SseCustomerKey | None = None,
     ) -> None:
         self.options = options
         self.bucket = bucket
         self.alias = alias
+        self._customer_key = customer_key
         self._given_http = http_client
         self._lock = threading.Lock()
         self._http: urllib3.PoolManager | None = None
@@ -155,7 +153,13 @@ class ObjectStore:
         return state
 
     def __deepcopy__(self, memo: dict) -> ObjectStore:
-        return ObjectStore(self.options, self.bucket, http_client=self._given_http, alias=self.alias)
+        return ObjectStore(
+            self.options,
+            self.bucket,
+            http_client=self._given_http,
+            alias=self.alias,
+            customer_key=self._customer_key,
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -205,6 +209,11 @@ class ObjectStore:
     def endpoint(self) -> str:
         return endpoint_url(self.options)
 
+    @property
+    def customer_key(self) -> SseCustomerKey | None:
+        """The SSE-C key every write, read, stat and copy must carry (None without SSE-C)."""
+        return self._customer_key or encryption.customer_key(self.options)
+
     # -- names and errors ------------------------------------------------------------------------
 
     def key(self, name: str) -> str:
@@ -245,7 +254,9 @@ class ObjectStore:
     def stat(self, name: str) -> Object:
         """The object's metadata (one HEAD), user metadata decoded. FileNotFoundError when missing."""
         with self.errors("stat", name):
-            stat = self.client.stat_object(bucket_name=self.bucket, object_name=self.key(name))
+            stat = self.client.stat_object(
+                bucket_name=self.bucket, object_name=self.key(name), ssec=self.customer_key
+            )
         if stat.size == 0 and stat.metadata.get(writes.CLAIM_HEADER) is not None:
             raise self._claimed(name)
         for header, value in list(stat.metadata.items()):
@@ -267,6 +278,7 @@ class ObjectStore:
                 object_name=self.key(name),
                 offset=offset,
                 request_headers=if_match(etag),
+                ssec=self.customer_key,
             )
         if (
             response.headers.get(writes.CLAIM_HEADER) is not None
@@ -348,11 +360,13 @@ class ObjectStore:
 
     def copy(self, source: str, target: str) -> None:
         """Server-side copy of ``source`` to ``target`` (names in this bucket)."""
+        ssec = self.customer_key
         with self.errors("copy", source):
             self.client.copy_object(
                 bucket_name=self.bucket,
                 object_name=self.key(target),
-                source=CopySource(bucket_name=self.bucket, object_name=self.key(source)),
+                source=CopySource(bucket_name=self.bucket, object_name=self.key(source), ssec=ssec),
+                sse=ssec or encryption.for_writes(self.options),
             )
 
     # -- URLs (no request) -----------------------------------------------------------------------

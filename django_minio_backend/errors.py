@@ -11,6 +11,14 @@ class PrivatePublicMixedError(ConfigurationError):
     """A bucket is listed both in MINIO_PRIVATE_BUCKETS and MINIO_PUBLIC_BUCKETS."""
 
 
+class CredentialsConfigError(ConfigurationError):
+    """The credential options do not go together (e.g. a provider and static keys)."""
+
+
+class EncryptionConfigError(ConfigurationError):
+    """The server-side encryption options do not go together (e.g. SSE-KMS without a key id)."""
+
+
 class StorageServerError(OSError):
     """The S3 server could not be reached or answered with an unexpected error.
 

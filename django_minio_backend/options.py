@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .errors import ConfigurationError, PrivatePublicMixedError
+from .errors import ConfigurationError, CredentialsConfigError, EncryptionConfigError, PrivatePublicMixedError
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -40,6 +40,7 @@ _BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z
 _OBJECT_HEADER_KEYS = ("MINIO_CACHE_CONTROL", "MINIO_CONTENT_DISPOSITION", "MINIO_CONTENT_LANGUAGE")
 
 _UNSET = object()
+_STATIC_KEYS = (("MINIO_ACCESS_KEY", "access_key"), ("MINIO_SECRET_KEY", "secret_key"))
 
 
 # -- validators: (key, value) -> cleaned value, or ConfigurationError naming the key ----------
@@ -235,6 +236,60 @@ def _metadata(key: str, value: Any) -> dict:
     return dict(value)
 
 
+SSE_MODES = ("SSE-S3", "SSE-KMS", "SSE-C")
+_STORAGE_CLASS = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _storage_class(key: str, value: Any) -> str | None:
+    value = _optional_text(key, value)
+    if value is not None and not _STORAGE_CLASS.match(value):
+        raise _fail(
+            key, f"{value!r} is not an S3 storage class", "Use e.g. 'STANDARD' or 'REDUCED_REDUNDANCY'."
+        )
+    return value or None
+
+
+def _sse_mode(key: str, value: Any) -> str | None:
+    if value is not None and value not in SSE_MODES:
+        raise _fail(key, f"{value!r} is not one of {', '.join(SSE_MODES)}", "Use one of them, or None.")
+    return value
+
+
+def _kms_context(key: str, value: Any) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise _fail(key, f"expected a dict with str keys, got {_type_name(value)}", "Use {'key': 'value'}.")
+    return dict(value)
+
+
+def _key_source(key: str, value: Any) -> Any:
+    """A secret given directly (bytes), or where to get it: a callable or a dotted path to one."""
+    if value is None or isinstance(value, bytes | str) or callable(value):
+        return value or None
+    raise _fail(
+        key,
+        f"expected 32 bytes, a callable returning them, or a dotted path to one; got {_type_name(value)}",
+        "See the README's server-side encryption section.",
+    )
+
+
+def _credentials_provider(key: str, value: Any) -> Any:
+    """A minio.credentials Provider, a callable building one, or a dotted path to either."""
+    if (
+        value is None
+        or isinstance(value, str)
+        or callable(getattr(value, "retrieve", None))
+        or callable(value)
+    ):
+        return value or None
+    raise _fail(
+        key,
+        f"expected a minio.credentials provider, a callable or a dotted path, got {_type_name(value)}",
+        "Use e.g. 'minio.credentials.EnvAWSProvider' or IamAwsProvider().",
+    )
+
+
 # -- the table --------------------------------------------------------------------------------
 
 
@@ -423,6 +478,37 @@ OPTION_TABLE: tuple[Option, ...] = (
         _int_between(1, 64),
         "Parallel uploads inside the collectstatic context.",
     ),
+    Option("MINIO_SESSION_TOKEN", "session_token", "", _text, "Session token of temporary credentials."),
+    Option(
+        "MINIO_CREDENTIALS_PROVIDER",
+        "credentials_provider",
+        None,
+        _credentials_provider,
+        "A minio.credentials provider (or a callable/dotted path building one) instead of static keys.",
+    ),
+    Option(
+        "MINIO_STORAGE_CLASS",
+        "storage_class",
+        None,
+        _storage_class,
+        "x-amz-storage-class of uploaded objects.",
+    ),
+    Option(
+        "MINIO_SERVER_SIDE_ENCRYPTION",
+        "server_side_encryption",
+        None,
+        _sse_mode,
+        "Encrypt uploads: 'SSE-S3', 'SSE-KMS' or 'SSE-C'.",
+    ),
+    Option("MINIO_SSE_KMS_KEY_ID", "sse_kms_key_id", None, _optional_text, "KMS key id for SSE-KMS."),
+    Option("MINIO_SSE_KMS_CONTEXT", "sse_kms_context", None, _kms_context, "Encryption context for SSE-KMS."),
+    Option(
+        "MINIO_SSE_CUSTOMER_KEY",
+        "sse_customer_key",
+        None,
+        _key_source,
+        "SSE-C key: 32 bytes, or a callable/dotted path returning them.",
+    ),
 )
 
 OPTION_KEYS = frozenset(option.key for option in OPTION_TABLE)
@@ -472,6 +558,13 @@ class StorageOptions:
     gzip: bool | None = None
     gzip_extensions: tuple[str, ...] = DEFAULT_GZIP_EXTENSIONS
     static_upload_workers: int = 8
+    session_token: str = dataclasses.field(default="", repr=False)
+    credentials_provider: Any = dataclasses.field(default=None, repr=False, compare=False)
+    storage_class: str | None = None
+    server_side_encryption: str | None = None
+    sse_kms_key_id: str | None = None
+    sse_kms_context: Any = None
+    sse_customer_key: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def __deepcopy__(self, memo: dict) -> StorageOptions:
         return self  # immutable: copies share it, and with it any MINIO_HTTP_CLIENT pool
@@ -539,6 +632,9 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
             parsed[option.attr] = option.default(parsed) if callable(option.default) else option.default
         else:
             parsed[option.attr] = option.check(option.key, value)
+    for problem in (credentials_problem(parsed), encryption_problem(parsed)):
+        if problem:
+            raise problem
     both = sorted(set(parsed["private_buckets"]) & set(parsed["public_buckets"]))
     if both:
         raise PrivatePublicMixedError(
@@ -546,6 +642,47 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
             "Keep each bucket in one list."
         )
     return StorageOptions(**parsed)
+
+
+def credentials_problem(parsed: Mapping[str, Any]) -> CredentialsConfigError | None:
+    """What is wrong with the combination of credential options (parsed attribute names), if anything."""
+    static = [key for key, attr in _STATIC_KEYS if parsed.get(attr)]
+    if parsed.get("credentials_provider") is not None and static:
+        return CredentialsConfigError(
+            f"MINIO_CREDENTIALS_PROVIDER is set together with {', '.join(static)}. "
+            "Use either the provider or static keys: remove one."
+        )
+    if parsed.get("session_token") and not (parsed.get("access_key") and parsed.get("secret_key")):
+        return CredentialsConfigError(
+            "MINIO_SESSION_TOKEN is set without MINIO_ACCESS_KEY and MINIO_SECRET_KEY. A session token "
+            "belongs to a temporary access key and secret key: set all three."
+        )
+    return None
+
+
+def encryption_problem(parsed: Mapping[str, Any]) -> EncryptionConfigError | None:
+    """What is wrong with the combination of encryption options, if anything."""
+    mode = parsed.get("server_side_encryption")
+    if mode == "SSE-KMS" and not parsed.get("sse_kms_key_id"):
+        return EncryptionConfigError(
+            "MINIO_SERVER_SIDE_ENCRYPTION = 'SSE-KMS' needs MINIO_SSE_KMS_KEY_ID: set the KMS key id."
+        )
+    if mode == "SSE-C" and parsed.get("sse_customer_key") is None:
+        return EncryptionConfigError(
+            "MINIO_SERVER_SIDE_ENCRYPTION = 'SSE-C' needs MINIO_SSE_CUSTOMER_KEY: give 32 bytes, or a "
+            "callable or dotted path returning them."
+        )
+    for key, attr, needs in (
+        ("MINIO_SSE_KMS_KEY_ID", "sse_kms_key_id", "SSE-KMS"),
+        ("MINIO_SSE_KMS_CONTEXT", "sse_kms_context", "SSE-KMS"),
+        ("MINIO_SSE_CUSTOMER_KEY", "sse_customer_key", "SSE-C"),
+    ):
+        if parsed.get(attr) is not None and mode != needs:
+            return EncryptionConfigError(
+                f"{key} is set but MINIO_SERVER_SIDE_ENCRYPTION is {mode!r}. "
+                f"Set MINIO_SERVER_SIDE_ENCRYPTION = {needs!r}, or remove {key}."
+            )
+    return None
 
 
 def option_problems(raw: Mapping[str, Any]) -> list[ConfigurationError]:

@@ -14,11 +14,13 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 from django.utils import timezone
 from minio import Minio
 from minio.datatypes import Object
+from minio.sse import SseCustomerKey
 
 from . import buckets, compression, conditional, direct_uploads, health, urlcache
 from .client import NameTaken, ObjectStore, endpoint_url, require_connection_settings
@@ -28,6 +30,7 @@ from .names import clean_name, directory_prefix, name_from_key
 from .options import resolve_options
 from .staticfiles import CollectSession, Entry, SessionHolder, StaticStore, stored_md5_from_stat
 from .uploads import UploadKwargs, content_type, plan_upload
+from .writer import ObjectWriter, is_write_mode, open_writer
 
 logger = logging.getLogger("django_minio_backend")
 
@@ -77,8 +80,13 @@ class MinioBackend(Storage):
         self._upload_kwargs = UploadKwargs(upload_kwargs)
         self.replace_existing: bool = bool(upload_kwargs.get("replace_existing", False))
         self._warn_if_undeclared()
+        given_sse = upload_kwargs.get("sse")
         self.store = ObjectStore(
-            self.options, self.bucket, http_client=upload_kwargs.get("http_client"), alias=self.storage_name
+            self.options,
+            self.bucket,
+            http_client=upload_kwargs.get("http_client"),
+            alias=self.storage_name,
+            customer_key=given_sse if isinstance(given_sse, SseCustomerKey) else None,
         )
 
     # -- identity and configuration ---------------------------------------------------------
@@ -173,11 +181,33 @@ class MinioBackend(Storage):
 
     # -- Storage API -------------------------------------------------------------------------
 
+    def open(
+        self, name: str, mode: str = "rb", *, encoding: str | None = None, errors: str | None = None
+    ) -> MinioFile | ObjectWriter:
+        """Read an object ("rb", "r"), or write one ("wb", "w"): see writer.py.
+
+        A write replaces the object ``name`` when the file is closed; ``encoding`` (default UTF-8)
+        and ``errors`` apply to text mode "w".
+        """
+        if is_write_mode(mode):
+            self._refuse_if_read_only("open for writing", name)
+            return open_writer(
+                self.store,
+                plan_upload(
+                    self.options, self._upload_kwargs, name, ContentFile(b""), self.extra_upload_headers(name)
+                ),
+                mode=mode,
+                encoding=encoding,
+                errors=errors,
+                on_close=lambda: urlcache.forget(self.store, self.store.key(name)),
+            )
+        return self._open(name, mode)
+
     def _open(self, name: str, mode: str = "rb") -> MinioFile:
         if any(flag in mode for flag in "wax+") or not mode.startswith("r"):
             raise ValueError(
-                f"MinioBackend opens files for reading only (mode {mode!r} given for {name!r}). "
-                "Write with storage.save(name, content)."
+                f'MinioBackend opens files for reading ("rb", "r") or writing ("wb", "w"), '
+                f"not mode {mode!r} (file {name!r})."
             )
         store = self.store
         store.key(name)  # a bad name fails here, before any request

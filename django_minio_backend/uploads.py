@@ -25,6 +25,7 @@ from urllib.parse import quote
 from minio.helpers import genheaders
 from minio.sse import SseCustomerKey
 
+from . import encryption
 from .options import MIN_PART_SIZE, StorageOptions
 
 TEXT_ENCODING = "utf-8"
@@ -158,6 +159,8 @@ def object_headers(
     ):
         if value:
             wanted[header] = _value(value, name)
+    if options.storage_class:
+        wanted["x-amz-storage-class"] = options.storage_class
     for meta_key, value in options.metadata.items():
         wanted[META_PREFIX + meta_key] = _value(value, name)
     for meta_key, value in (
@@ -264,7 +267,7 @@ def plan_upload(
     single = 0 <= length <= threshold
     if length < 0 or (start is None and single):
         source, length, start, single = _buffer_head(source, length, threshold, part_size)
-    sse = upload_kwargs.get("sse")
+    sse = upload_kwargs.get("sse") or encryption.for_writes(options)
     headers = object_headers(options, upload_kwargs, name, extra_headers)
     headers |= genheaders(
         None,

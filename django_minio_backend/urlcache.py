@@ -16,10 +16,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
+from minio.credentials import Credentials
 
+from . import credentials
 from .client import endpoint_url
 
 if TYPE_CHECKING:
@@ -41,7 +44,7 @@ def cache_key(store: ObjectStore, key: str) -> str:
         endpoint_url(options, external=True),
         store.bucket,
         key,
-        options.access_key,
+        credentials.current(options).access_key,
         options.region,
     ]
     digest = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()
@@ -50,7 +53,10 @@ def cache_key(store: ObjectStore, key: str) -> str:
 
 def cached_url(store: ObjectStore, key: str, sign: Callable[[], str]) -> str:
     """The cached URL for ``key``, or a freshly signed one that is then cached."""
-    timeout = store.options.effective_url_cache_timeout
+    # A URL signed with temporary credentials dies with them: never cache it for longer.
+    timeout = min(
+        store.options.effective_url_cache_timeout, _seconds_left(credentials.current(store.options))
+    )
     if timeout <= 0:
         return sign()
     entry_key = cache_key(store, key)
@@ -62,6 +68,14 @@ def cached_url(store: ObjectStore, key: str, sign: Callable[[], str]) -> str:
     until = time.time() + timeout
     _cache_call(store, "write", lambda: cache.set(entry_key, (until, url), timeout))
     return url
+
+
+def _seconds_left(creds: Credentials) -> int:
+    if creds.expiration is None:
+        return 2**31
+    return int(
+        (creds.expiration - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    )  # naive UTC, as minio
 
 
 def forget(store: ObjectStore, key: str) -> None:

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import urllib3
-from minio.credentials import Credentials
 from minio.error import S3Error
 from minio.signer import sign_v4_s3
 from minio.time import from_iso8601utc, to_amz_date, utcnow
 
+from . import credentials
 from .errors import StorageServerError, UploadSizeError
 
 if TYPE_CHECKING:
@@ -104,13 +104,15 @@ def _request(
         "x-amz-content-sha256": UNSIGNED_PAYLOAD,
         "x-amz-date": to_amz_date(date),
     }
-    options = store.options
+    creds = credentials.current(store.options)  # asked per request: a refreshing provider stays current
+    if creds.session_token:
+        headers["X-Amz-Security-Token"] = creds.session_token
     signed = sign_v4_s3(
         method=method,
         url=url,
-        region=options.region,
+        region=store.options.region,
         headers=headers,
-        credentials=Credentials(access_key=options.access_key, secret_key=options.secret_key),
+        credentials=creds,
         content_sha256=UNSIGNED_PAYLOAD,
         date=date,
     )
@@ -254,7 +256,7 @@ def put(store: ObjectStore, key: str, plan: UploadPlan, *, new: bool) -> str:
             raise NameTaken(key)
         return put_multipart(store, key, plan, new=True)
     if new:
-        claim(store, key)
+        claim(store, key, _claim_headers(plan))
         try:
             return put_multipart(store, key, plan)
         except BaseException:
@@ -281,9 +283,27 @@ def put_single(store: ObjectStore, key: str, plan: UploadPlan, *, new: bool) -> 
     return _etag(response)
 
 
-def claim(store: ObjectStore, key: str) -> None:
+def _claim_headers(plan: UploadPlan) -> dict[str, str]:
+    """The storage class and SSE-S3/KMS of the upload, which a bucket policy may require of every PUT.
+
+    Never the SSE-C key: the claim must stay recognisable (stat) without it.
+    """
+    return {
+        name: value
+        for name, value in plan.headers.items()
+        if name.lower() == "x-amz-storage-class"
+        or (name.lower().startswith("x-amz-server-side-encryption") and "-customer-" not in name.lower())
+    }
+
+
+def claim(store: ObjectStore, key: str, extra: dict[str, str] | None = None) -> None:
     """Take ``key`` with an empty, recognisable object (If-None-Match: *). NameTaken if it exists."""
-    headers = {CLAIM_HEADER: "1", "If-None-Match": "*", "Content-Type": "application/octet-stream"}
+    headers = {
+        **(extra or {}),
+        CLAIM_HEADER: "1",
+        "If-None-Match": "*",
+        "Content-Type": "application/octet-stream",
+    }
     response, attempts = _send(store, "PUT", key, headers=headers, body=lambda: b"", length=0)
     if response.status == 412:
         if attempts > 1 and is_claim(store, key):
@@ -321,7 +341,15 @@ def put_multipart(store: ObjectStore, key: str, plan: UploadPlan, *, new: bool =
     upload_id = ET.fromstring(response.data).findtext("{*}UploadId") or ""
     try:
         etags = _upload_parts(store, key, plan, upload_id)
-        return _complete(store, key, upload_id, etags, new=new, plan_start_unknown=plan.start is None)
+        return _complete(
+            store,
+            key,
+            upload_id,
+            etags,
+            new=new,
+            plan_start_unknown=plan.start is None,
+            headers=plan.part_headers,
+        )
     except BaseException:
         _abort(store, key, upload_id)
         raise
@@ -417,13 +445,14 @@ def _complete(
     *,
     new: bool,
     plan_start_unknown: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> str:
     parts = "".join(
         f'<Part><PartNumber>{number}</PartNumber><ETag>"{etag}"</ETag></Part>'
         for number, etag in enumerate(etags, start=1)
     )
     body = f"<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>".encode()
-    headers = {"Content-Type": "application/xml"}
+    headers = {**(headers or {}), "Content-Type": "application/xml"}  # SSE-C: the key again
     if new:
         headers["If-None-Match"] = "*"
     response, attempts = _send(

@@ -91,10 +91,18 @@ def test_unsupported_methods_raise_not_implemented(method):
         getattr(MinioBackend(), method)("a.txt")
 
 
-@pytest.mark.parametrize("mode", ["w", "wb", "a", "r+", "rb+", "x"])
-def test_write_modes_are_refused_before_any_request(offline_counter, mode):
-    with pytest.raises(ValueError, match="reading only.*storage.save"):
+@pytest.mark.parametrize("mode", ["a", "r+", "rb+", "x", "wb+"])
+def test_other_write_modes_are_refused_before_any_request(offline_counter, mode):
+    with pytest.raises(ValueError, match=r'reading \("rb", "r"\) or writing \("wb", "w"\)'):
         make(offline_counter).open("a.txt", mode)
+    assert offline_counter.requests == []
+
+
+@pytest.mark.parametrize("mode", ["w", "wb"])
+def test_opening_for_writing_makes_no_request_until_written(offline_counter, mode):
+    handle = make(offline_counter).open("a.txt", mode)
+    assert offline_counter.requests == []
+    handle.abort()
     assert offline_counter.requests == []
 
 

@@ -7,6 +7,8 @@ so nothing reads or writes /etc/ceph or /var/lib/ceph.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import secrets
 import shutil
@@ -34,6 +36,10 @@ BINARIES = (
 READY_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 60.0
 REGION = "us-east-1"
+KMS_KEY_ID = "testkey-1"
+USER_ID = "django-minio-backend-tests"
+STS_ROLE = "django-minio-backend-tests-role"
+EXTRA_STORAGE_CLASS = "REDUCED_REDUNDANCY"
 
 CONFIG = """\
 [global]
@@ -85,6 +91,16 @@ rgw data = {d}/rgw
 
 [client.rgw]
 rgw frontends = beast endpoint={host}:{rgw_port}
+# Server-side encryption over plain http on loopback: SSE-C, and SSE-KMS with a throw-away key
+# from Ceph's "testing" key backend (SSE-S3 needs Vault, which this server does not have).
+rgw crypt require ssl = false
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = {kms_key_id}={kms_key}
+# STS: AssumeRole hands out temporary credentials for the role created at start-up.
+rgw sts key = {sts_key}
+rgw s3 auth use sts = true
+# STS last: with it first, a wrong secret is answered AccessDenied instead of SignatureDoesNotMatch.
+rgw s3 auth order = external, local, sts
 # Lifecycle workers sleep 5 s between lock attempts and hold up shutdown by that long.
 rgw enable lc threads = false
 """
@@ -122,6 +138,9 @@ class _Cluster:
                 mon_v1=self.mon_v1,
                 rgw_port=self.rgw_port,
                 d=self.workdir,
+                kms_key_id=KMS_KEY_ID,
+                kms_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+                sts_key=_random_key(16, string.ascii_lowercase + string.digits),
             )
         )
 
@@ -222,7 +241,7 @@ def _create_user(cluster: _Cluster) -> tuple[str, str]:
         "radosgw-admin",
         "user",
         "create",
-        "--uid=django-minio-backend-tests",
+        f"--uid={USER_ID}",
         "--display-name=django-minio-backend tests",
         f"--access-key={access_key}",
         f"--secret={secret_key}",
@@ -230,6 +249,57 @@ def _create_user(cluster: _Cluster) -> tuple[str, str]:
     # Without this GetBucketLocation answers "default" and clients sign for that region.
     cluster.run("radosgw-admin", "zonegroup", "modify", "--rgw-zonegroup=default", f"--api-name={REGION}")
     return access_key, secret_key
+
+
+def _add_storage_class(cluster: _Cluster) -> None:
+    """A second storage class in the default placement, stored in the same pool as STANDARD."""
+    placement = ("--placement-id=default-placement", f"--storage-class={EXTRA_STORAGE_CLASS}")
+    cluster.run("radosgw-admin", "zonegroup", "placement", "add", "--rgw-zonegroup=default", *placement)
+    cluster.run(
+        "radosgw-admin",
+        "zone",
+        "placement",
+        "add",
+        "--rgw-zone=default",
+        *placement,
+        "--data-pool=default.rgw.buckets.data",
+    )
+
+
+def _create_sts_role(cluster: _Cluster, uid: str) -> str:
+    """A role the test user may assume (STS AssumeRole), allowed every S3 action. Returns its ARN."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam:::user/{uid}"]},
+                "Action": ["sts:AssumeRole"],
+            }
+        ],
+    }
+    allow_s3 = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::*"]}],
+    }
+    out = cluster.run(
+        "radosgw-admin",
+        "role",
+        "create",
+        f"--role-name={STS_ROLE}",
+        "--path=/",
+        f"--assume-role-policy-doc={json.dumps(trust)}",
+    )
+    cluster.run(
+        "radosgw-admin",
+        "role-policy",
+        "put",
+        f"--role-name={STS_ROLE}",
+        "--policy-name=allow-s3",
+        f"--policy-doc={json.dumps(allow_s3)}",
+    )
+    role = {key.lower(): value for key, value in json.loads(out).items()}
+    return role["arn"]
 
 
 def _check_it_is_ours(server: S3Server) -> None:
@@ -269,8 +339,18 @@ def _start_once() -> RunningServer:
     try:
         _create_cluster(cluster)
         access_key, secret_key = _create_user(cluster)
+        _add_storage_class(cluster)
+        role_arn = _create_sts_role(cluster, USER_ID)
         endpoint = f"{LOOPBACK}:{cluster.rgw_port}"
-        server = S3Server(kind="rgw", endpoint=endpoint, access_key=access_key, secret_key=secret_key)
+        server = S3Server(
+            kind="rgw",
+            endpoint=endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            sts_role_arn=role_arn,
+            kms_key_id=KMS_KEY_ID,
+            storage_classes=("STANDARD", EXTRA_STORAGE_CLASS),
+        )
         _wait_ready(cluster.start_gateway(), server)
     except Exception as exc:
         logs = cluster.logs_tail()

@@ -34,6 +34,11 @@ class S3Server:
     secret_key: str = field(repr=False)
     region: str = "us-east-1"
     use_https: bool = False
+    # What the server offers beyond plain S3 (empty: not offered): an STS role the user may assume,
+    # a KMS key id for SSE-KMS, and the storage classes it accepts.
+    sts_role_arn: str = ""
+    kms_key_id: str = ""
+    storage_classes: tuple[str, ...] = ("STANDARD",)
 
     @property
     def strict(self) -> bool:
