@@ -102,10 +102,9 @@ def write(server, runs) -> None:
         "",
         "S3's ListObjectsV2 returns no headers, so reading the stored Cache-Control, Content-Type, "
         "... of each object costs one HEAD: 1 LIST + 1,000 HEADs to find the 100 stale objects. Each "
-        "stale object is then rewritten by a server-side copy onto itself (metadata directive REPLACE, "
-        "conditional on the ETag the HEAD saw); minio-py's `copy_object` sends its own HEAD before "
-        "each copy (to choose between a plain copy and a multipart one for objects over 5 GiB), hence "
-        "HEAD = 1,000 + 100. No object body is downloaded or uploaded.",
+        "stale object is then rewritten by one server-side copy onto itself (a PUT with "
+        "x-amz-copy-source, metadata directive REPLACE, conditional on the ETag the HEAD saw). No "
+        "object body is downloaded or uploaded.",
         "",
         "On MinIO, the listing is asked for the metadata too (`include_user_meta`, MinIO's "
         "`metadata=true`); where it carries the headers, up-to-date objects need no HEAD. Ceph RGW "

@@ -10,8 +10,9 @@ downloaded nor uploaded.
 - The listing streams (1,000 keys a page) and at most ``WINDOW`` objects are in flight.
 - S3's listing carries no headers, so each object costs one HEAD. MinIO can put the metadata in
   the listing (``include_user_meta``); where it does, objects that are up to date cost no HEAD.
-- The copy is conditional on the ETag the HEAD saw, so an object replaced meanwhile is skipped,
-  never overwritten with the old one's headers.
+- The copy is one request (writes.copy_in_place), conditional on the ETag the HEAD saw, so an
+  object replaced meanwhile is skipped, never given the old one's headers (on servers that honour
+  the copy condition: S3, MinIO, Ceph RGW; moto does not).
 - Headers a REPLACE copy would drop are carried over: Content-Encoding, the storage class,
   SSE-S3/SSE-KMS settings, the website redirect, and x-amz-meta-* keys that no option governs.
   An option that is not set leaves that header as it is. Objects the copy cannot keep intact
@@ -28,17 +29,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
-from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 
 from .buckets import MinioAlias, minio_aliases
-from .client import build_client, default_http_client, endpoint_url
+from .client import ObjectStore, endpoint_url
 from .errors import ConfigurationError
 from .names import directory_prefix, name_from_key
-from .options import StorageOptions
+from .options import GiB, StorageOptions
+from .uploads import object_headers
+from .writes import CLAIM_HEADER, copy_in_place
 
 WORKERS = 8
+MAX_SINGLE_COPY = 5 * GiB  # S3's limit for one CopyObject
 WINDOW = 64  # objects in flight at once: bounds memory whatever the bucket's size
 # Stored headers a REPLACE copy would drop unless they are sent again.
 CARRIED_HEADERS = (
@@ -59,21 +62,13 @@ def wanted_headers(options: StorageOptions, name: str) -> dict[str, str]:
     """The headers (lowercase names) a save of ``name`` would set today, from the options.
 
     Only what the options decide is listed: an unset option, or a name whose type mimetypes
-    cannot guess, leaves that header as it is stored.
+    cannot guess, leaves that header as it is stored. Values are encoded as uploads send them
+    (uploads.object_headers), so they compare equal to what a save stored.
     """
-    wanted: dict[str, str] = {}
+    wanted = {header.lower(): value for header, value in object_headers(options, {}, name).items()}
     content_type, _ = mimetypes.guess_type(name)
     if content_type:
         wanted["content-type"] = content_type
-    for header, value in (
-        ("cache-control", options.cache_control),
-        ("content-disposition", options.content_disposition),
-        ("content-language", options.content_language),
-    ):
-        if value:
-            wanted[header] = value(name) if callable(value) else value
-    for key, value in options.metadata.items():
-        wanted[f"{META_PREFIX}{key.lower()}"] = value(name) if callable(value) else value
     return wanted
 
 
@@ -98,6 +93,8 @@ def replacement_headers(wanted: Mapping[str, str], stored: Mapping[str, str]) ->
 
 
 def _uncopyable(stored: Mapping[str, str]) -> str | None:
+    if CLAIM_HEADER in stored:
+        return "a save in progress holds the name"
     if "x-amz-server-side-encryption-customer-algorithm" in stored:
         return "encrypted with a customer key (SSE-C)"
     if "expires" in stored:
@@ -189,12 +186,12 @@ class Outcome:
 
 
 def _sync_object(
-    client: Minio, target: SyncTarget, key: str, listed: Mapping[str, str] | None, dry_run: bool
+    store: ObjectStore, target: SyncTarget, key: str, listed: Mapping[str, str] | None, dry_run: bool
 ) -> Outcome:
     wanted = wanted_headers(target.options, name_from_key(target.options.location, key))
     if listed is not None and is_current(wanted, listed):
         return Outcome(key, "current")
-    stat = client.stat_object(bucket_name=target.bucket, object_name=key)
+    stat = store.client.stat_object(bucket_name=target.bucket, object_name=key)
     stored = _lower(stat.metadata) or {}
     if is_current(wanted, stored):
         return Outcome(key, "current", head=True)
@@ -204,14 +201,18 @@ def _sync_object(
     changes = ", ".join(f"{h}: {stored.get(h)!r} -> {v!r}" for h, v in wanted.items() if stored.get(h) != v)
     if dry_run:
         return Outcome(key, "stale", changes, head=True)
+    headers = replacement_headers(wanted, stored)
     try:
-        client.copy_object(
-            bucket_name=target.bucket,
-            object_name=key,
-            source=CopySource(bucket_name=target.bucket, object_name=key, match_etag=stat.etag),
-            metadata=replacement_headers(wanted, stored),
-            metadata_directive=REPLACE,
-        )
+        if (stat.size or 0) <= MAX_SINGLE_COPY:
+            copy_in_place(store, key, headers, etag=stat.etag or "")
+        else:  # minio-py copies it in parts (UploadPartCopy)
+            store.client.copy_object(
+                bucket_name=target.bucket,
+                object_name=key,
+                source=CopySource(bucket_name=target.bucket, object_name=key, match_etag=stat.etag),
+                metadata=headers,
+                metadata_directive=REPLACE,
+            )
     except S3Error as error:
         if error.code in ("PreconditionFailed", "NoSuchKey"):
             return Outcome(key, "skipped", "changed or deleted during the sync", head=True)
@@ -256,11 +257,11 @@ def sync_bucket(
     """Bring the metadata of every object under ``target`` up to date (or, with ``dry_run``,
     count what would change). ``on_change`` sees every object that is not up to date."""
     report = SyncReport(target)
-    client = build_client(target.options, http_client or default_http_client(target.options))
+    store = ObjectStore(target.options, target.bucket, http_client=http_client, alias=target.alias)
     in_flight: set[Future[Outcome]] = set()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         try:
-            listing = client.list_objects(
+            listing = store.client.list_objects(
                 bucket_name=target.bucket,
                 prefix=target.prefix or None,
                 recursive=True,
@@ -272,7 +273,7 @@ def sync_bucket(
                 report.listed += 1
                 listed = _lower(item.metadata) if item.metadata else None
                 in_flight.add(
-                    pool.submit(_safe_sync_object, client, target, item.object_name, listed, dry_run)
+                    pool.submit(_safe_sync_object, store, target, item.object_name, listed, dry_run)
                 )
                 if len(in_flight) >= WINDOW:
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)

@@ -612,3 +612,25 @@ def abort(store: ObjectStore, key: str, upload_id: str) -> None:
     )
     if response.status != 404:
         _check(response, store, key)
+
+
+def copy_in_place(store: ObjectStore, key: str, headers: dict[str, str], *, etag: str) -> None:
+    """Rewrite the headers and user metadata of ``key`` by copying it onto itself in one request
+    (metadata directive REPLACE), only while its ETag is still ``etag``.
+
+    Raises S3Error: PreconditionFailed when the object changed since ``etag`` was read. The
+    condition goes under its S3 name and under the name Ceph RGW 16 reads (``x-amz-copy-if-match``);
+    a server that knows neither copies unconditionally. A single copy is limited to 5 GiB objects.
+    A copy can fail after its 200 status; the body says so.
+    """
+    copy_headers = {
+        **headers,
+        "x-amz-copy-source": quote(f"/{store.bucket}/{key}"),
+        "x-amz-copy-source-if-match": etag,
+        "x-amz-copy-if-match": etag,  # Ceph RGW 16 reads this name only
+        "x-amz-metadata-directive": "REPLACE",
+    }
+    response, _ = _send(store, "PUT", key, headers=copy_headers, body=lambda: b"", length=0)
+    _check(response, store, key)
+    if response.data and ET.fromstring(response.data).tag.rsplit("}", 1)[-1] == "Error":
+        raise s3_error(response, store.bucket, key)

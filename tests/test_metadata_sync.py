@@ -56,8 +56,8 @@ def test_stale_objects_are_copied_in_place_and_current_ones_are_not(s3_server, n
     assert err == ""
     assert f"/{PRIVATE}/{name}/ (default): 30 object(s) listed, 25 up to date, 5 updated, 0 skipped" in out
     methods = Counter(counter.methods())
-    # 1 LIST, a HEAD per object, and per stale object minio's own HEAD before the copy, then the copy.
-    assert methods == {"GET": 1, "HEAD": 30 + 5, "PUT": 5}, counter.requests
+    # 1 LIST, a HEAD per object, and one copy (PUT with x-amz-copy-source) per stale object.
+    assert methods == {"GET": 1, "HEAD": 30, "PUT": 5}, counter.requests
     for i, key in enumerate(stale):
         stored = headers(s3_server, key)
         assert stored["cache-control"] == "public, max-age=600"
@@ -127,3 +127,49 @@ def test_a_listing_with_metadata_needs_no_head_for_current_objects():
         "x-amz-meta-a": "1",
         "cache-control": "max-age=60",
     }
+
+
+def test_non_ascii_values_are_encoded_as_uploads_encode_them(s3_server, new_options, counter, name):
+    key = MinioBackend(bucket_name=PRIVATE, storage_name="default").save(
+        f"{name}/cv.pdf", ContentFile(b"%PDF")
+    )
+    new_options["MINIO_CONTENT_DISPOSITION"] = 'attachment; filename="résumé.pdf"'
+    new_options["MINIO_METADATA"] = {"owner": "José"}
+    out, _ = sync("--bucket", PRIVATE, "--prefix", name)
+    assert "1 updated" in out
+    stat = MinioBackend(bucket_name=PRIVATE, storage_name="default").stat(key)
+    assert stat.metadata["x-amz-meta-owner"] == "José"
+    assert "filename*=UTF-8''r%C3%A9sum%C3%A9.pdf" in stat.metadata["Content-Disposition"]
+    counter.reset()
+    out, _ = sync("--bucket", PRIVATE, "--prefix", name)  # the encoded values compare equal
+    assert "1 up to date, 0 updated" in out and "PUT" not in counter.methods()
+
+
+def test_a_claimed_name_is_left_alone(s3_server, new_options, name):
+    from django_minio_backend.writes import CLAIM_HEADER
+
+    key = f"{name}/uploading.bin"
+    s3_server.client().put_object(
+        bucket_name=PRIVATE, object_name=key, data=io.BytesIO(b""), length=0, metadata={CLAIM_HEADER: "1"}
+    )
+    new_options["MINIO_CACHE_CONTROL"] = "no-store"
+    out, _ = sync("--bucket", PRIVATE, "--prefix", name)
+    assert "0 updated, 1 skipped" in out
+    assert "cache-control" not in headers(s3_server, key)
+
+
+@pytest.mark.strict  # moto ignores the copy conditions
+def test_the_copy_is_conditional_on_the_etag_that_was_read(s3_server, minio_settings, name):
+    from minio.error import S3Error
+
+    from django_minio_backend.writes import copy_in_place
+
+    storage = MinioBackend(bucket_name=PRIVATE, storage_name="default")
+    key = storage.save(f"{name}/a.txt", ContentFile(b"a"))
+    with pytest.raises(S3Error) as raised:
+        copy_in_place(storage.store, key, {"cache-control": "no-store"}, etag="0" * 32)
+    assert raised.value.code == "PreconditionFailed"
+    assert "cache-control" not in headers(s3_server, key)
+    copy_in_place(storage.store, key, {"cache-control": "no-store"}, etag=storage.stat(key).etag)
+    assert headers(s3_server, key)["cache-control"] == "no-store"
+    assert storage.open(key).read() == b"a"
