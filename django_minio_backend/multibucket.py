@@ -24,9 +24,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from minio.datatypes import Object
 
-from .client import default_http_client, endpoint_url
+from .client import default_http_client
 from .errors import ConfigurationError
-from .names import object_key
 from .options import StorageOptions, alias_raw_options, parse_options
 
 _FULL_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<bucket>[^/]*)(?:/(?P<name>.*))?$", re.S)
@@ -178,9 +177,8 @@ class MinioMultiBucketStorage(Storage):
 
     def object_address(self, name: str) -> tuple[str, str, str]:
         """(endpoint URL, bucket, S3 key) of ``name``, e.g. for matching listings to rows."""
-        location = self.locate(name)
-        options = self._alias(location.alias).options
-        return endpoint_url(options), location.bucket, object_key(options.location, location.name)
+        location, backend = self._route(name)
+        return backend.store.endpoint, location.bucket, backend.store.key(location.name)
 
     def configuration_problems(self) -> list[str]:
         """What is wrong with the aliases the schemes map to (read from settings; no I/O)."""
