@@ -191,7 +191,7 @@ def _sync_object(
     wanted = wanted_headers(target.options, name_from_key(target.options.location, key))
     if listed is not None and is_current(wanted, listed):
         return Outcome(key, "current")
-    stat = store.client.stat_object(bucket_name=target.bucket, object_name=key)
+    stat = store.client.stat_object(bucket_name=target.bucket, object_name=key, ssec=store.customer_key)
     stored = _lower(stat.metadata) or {}
     if is_current(wanted, stored):
         return Outcome(key, "current", head=True)
