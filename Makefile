@@ -1,17 +1,19 @@
 # Developer entry points. `make demo` and `make test` are the README's quick start.
 PYTHON ?= python3
 PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
-COMPAT_ARGS ?= -m "not browser"
+COMPAT_ARGS ?= -m "not browser and not cluster"
+CLUSTER_ARGS ?= -q -p no:cacheprovider -m "not browser"
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed-test
 
-.PHONY: help venv test test-fast lint demo compat compat-django42 compat-py312 bench clean
+.PHONY: help venv test test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean
 
 help:
 	@echo "make demo     run the example project on an embedded S3 server (http://127.0.0.1:8000)"
 	@echo "make test     create $(VENV), install the package with its test extra, lint, run the suite"
+	@echo "make test-cluster  run the suite through HAProxy on a 3-OSD Ceph cluster with 2 gateways"
 	@echo "make compat   run the suite with Django 4.2 (Python 3.11) and the newest Django on Python 3.12"
 	@echo "make bench    run the benchmarks in benchmarks/"
 
@@ -30,6 +32,11 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite through the load balancer of a local Ceph cluster (3 OSDs, 2 gateways, HAProxy);
+# tests marked `cluster` run only here.
+test-cluster: $(STAMP)
+	MINIO_TEST_SERVER=rgw-cluster $(PY) -m pytest $(CLUSTER_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -x -q $(PYTEST_ARGS)

@@ -66,7 +66,7 @@ def listed(client: Minio, bucket: str) -> list[str]:
 
 
 def test_server_description(s3_server: S3Server) -> None:
-    assert s3_server.kind in ("rgw", "moto", "external")
+    assert s3_server.kind in ("rgw", "rgw-cluster", "moto", "external")
     assert s3_server.strict is (s3_server.kind != "moto")
     assert s3_server.url == f"http{'s' if s3_server.use_https else ''}://{s3_server.endpoint}"
     if s3_server.kind != "external":

@@ -72,11 +72,11 @@ def _signal(pid: int, sig: int, group: bool) -> None:
         pass
 
 
-def kill_pid(pid: int, *, group: bool = False, grace: float = 5.0) -> None:
-    """SIGTERM ``pid`` (or its process group), then SIGKILL if it outlives ``grace`` seconds."""
+def kill_pid(pid: int, *, group: bool = False, grace: float = 5.0, sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` to ``pid`` (or its process group), then SIGKILL if it outlives ``grace`` seconds."""
     if not pid_alive(pid):
         return
-    _signal(pid, signal.SIGTERM, group)
+    _signal(pid, sig, group)
     if wait_until(lambda: not pid_alive(pid), grace):
         return
     _signal(pid, signal.SIGKILL, group)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("django_minio_backend.testing")
 
-KINDS = ("auto", "rgw", "moto", "external")
-STRICT_KINDS = ("rgw", "external")
+KINDS = ("auto", "rgw", "rgw-cluster", "moto", "external")
+STRICT_KINDS = ("rgw", "rgw-cluster", "external")
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ class RunningServer:
         startup_seconds: float = 0.0,
     ) -> None:
         self.server = server
-        self.pids = pids
         self.workdir = workdir
         self.startup_seconds = startup_seconds
+        self._pids = pids
         self._children = children
         self._lock = threading.Lock()
         self._stopped = False
@@ -102,6 +102,16 @@ class RunningServer:
     def __repr__(self) -> str:
         state = "stopped" if self._stopped else "running"
         return f"<RunningServer {self.server.kind} {self.server.endpoint} pids={self.pids} {state}>"
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        """The server's processes, in the order :meth:`stop` kills them."""
+        return self._pids
+
+    @property
+    def children(self) -> tuple[subprocess.Popen[bytes], ...]:
+        """The processes started as our children (each in its own session)."""
+        return self._children
 
     @property
     def stopped(self) -> bool:
@@ -117,10 +127,11 @@ class RunningServer:
                 return
             self._stopped = True
         atexit.unregister(self.stop)
-        own_sessions = {child.pid for child in self._children}
+        children = self.children
+        own_sessions = {child.pid for child in children}
         for pid in self.pids:
             kill_pid(pid, group=pid in own_sessions)
-        for child in self._children:
+        for child in children:
             reap(child)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -223,9 +234,10 @@ def shared_server() -> RunningServer:
 def start_server(kind: str | None = None) -> RunningServer:
     """Start (or, for ``external``, describe) an S3 test server.
 
-    ``kind`` is ``rgw``, ``moto``, ``external`` or ``auto``; None reads ``MINIO_TEST_SERVER``.
+    ``kind`` is ``rgw``, ``rgw-cluster``, ``moto``, ``external`` or ``auto``; None reads
+    ``MINIO_TEST_SERVER``.
     """
-    from . import _moto, _rgw
+    from . import _cluster, _moto, _rgw
 
     kind = (kind or selected_kind()).strip().lower()
     if kind == "auto":
@@ -234,6 +246,8 @@ def start_server(kind: str | None = None) -> RunningServer:
         return external_server()
     if kind == "rgw":
         return _rgw.start_rgw()
+    if kind == "rgw-cluster":
+        return _cluster.start_rgw_cluster()
     if kind == "moto":
         return _moto.start_moto()
     raise ValueError(f"unknown S3 test server kind {kind!r}; use one of {', '.join(KINDS)}")
