@@ -290,8 +290,36 @@ def run_suite() -> str:
         text=True,
         timeout=1800,
     )
-    summary = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
-    return f"{summary[-1].strip('= ') if summary else 'no summary'} (exit {result.returncode}, {time.monotonic() - started:.0f} s wall)"
+    lines = result.stdout.splitlines()
+    summary = [line for line in lines if re.search(r"\d+ (passed|failed)", line)]
+    failed = "".join(f"\n- {line}" for line in lines if line.startswith("FAILED"))
+    wall = time.monotonic() - started
+    return (
+        "`MINIO_TEST_SERVER=rgw-cluster S3_STRICT=1 pytest -m 'not browser'`: "
+        f"{summary[-1].strip('= ') if summary else 'no summary'} (exit {result.returncode}, {wall:.0f} s wall){failed}"
+    )
+
+
+NOTES = [
+    "- *Failed as the user saw them*: each failure above is the exception the caller got: a "
+    "`StorageServerError` naming the operation, the object and the endpoint. None returned data.",
+    "- *Wrong answers or data*: a read, url() download, exists() or size() that answered anything "
+    "but the saved payload (SHA-256) or its presence.",
+    "- *Lost / corrupted*: saved objects (save returned their name, no delete succeeded) missing "
+    "from the final listing, or whose content's SHA-256 differs when read back.",
+    "- *Stored twice*: objects in the listing that no successful save returned, named like a "
+    "successful save with Django's `_xxxxxxx` suffix. *Left by failed saves*: objects named like a save that "
+    "raised. *Objects listed* equals *saves ok - deletes ok* when nothing is lost or extra.",
+    "- Uploads in flight on the gateway at the moment it is killed are the ones that can fail. "
+    "A new-name save is a conditional PUT (`If-None-Match: *`); the dead gateway may have stored it "
+    "before dying, so neither HAProxy (`disable-l7-retry` for such requests) nor the backend (no "
+    "retry once a request was sent) replays it: a replay would get 412 for our own object and store "
+    "the content again under another name. The caller gets the error and can save again. Reads, "
+    "exists, size, url downloads, deletes and overwrites are replayed by HAProxy on the other gateway.",
+    "- Phases are by the operation's start time: *during* runs from the kill until HAProxy sends "
+    "to both gateways again (gateway), or until the monitor marks the OSD down (OSD). The OSD stays "
+    "down for the rest of the run, so *after* is the degraded cluster (2 of 3 replicas).",
+]
 
 
 def report(results: list[dict], threads: int, ops: int, suite: str | None) -> str:
@@ -342,7 +370,7 @@ def report(results: list[dict], threads: int, ops: int, suite: str | None) -> st
         failures = Counter(op.detail for op in r["ops"] if op.outcome != "ok" and op.detail)
         for detail, count in failures.most_common(8):
             lines.append(f"  - {count} x `{detail}`")
-    lines += ["", "## The test suite through the balancer", ""]
+    lines += ["", "## Reading the figures", "", *NOTES, "", "## The test suite through the balancer", ""]
     lines.append(
         suite or "Not run this time (`--suite` runs it: MINIO_TEST_SERVER=rgw-cluster, `-m 'not browser'`)."
     )
