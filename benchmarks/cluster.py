@@ -310,11 +310,10 @@ NOTES = [
     "- *Stored twice*: objects in the listing that no successful save returned, named like a "
     "successful save with Django's `_xxxxxxx` suffix. *Left by failed saves*: objects named like a save that "
     "raised. *Objects listed* equals *saves ok - deletes ok* when nothing is lost or extra.",
-    "- Uploads in flight on the gateway at the moment it is killed are the ones that can fail. "
-    "A new-name save is a conditional PUT (`If-None-Match: *`); the dead gateway may have stored it "
-    "before dying, so neither HAProxy (`disable-l7-retry` for such requests) nor the backend (no "
-    "retry once a request was sent) replays it: a replay would get 412 for our own object and store "
-    "the content again under another name. The caller gets the error and can save again. Reads, "
+    "- Uploads in flight on the gateway at the moment it is killed lose their answer. A new-name "
+    "save is a conditional PUT (`If-None-Match: *`) that the dead gateway may have stored, so HAProxy "
+    "does not replay it (`disable-l7-retry`): the backend resends it and counts a 412 as success "
+    "when the stored ETag is that of what it sent (`writes.py`), so nothing is stored twice. Reads, "
     "exists, size, url downloads, deletes and overwrites are replayed by HAProxy on the other gateway.",
     "- Phases are by the operation's start time: *during* runs from the kill until HAProxy sends "
     "to both gateways again (gateway), or until the monitor marks the OSD down (OSD). The OSD stays "

@@ -140,3 +140,48 @@ def test_cluster_whose_balancer_fails_stops_every_daemon(s3_cluster, tmp_path: P
     workdir = failed_workdir(info.value)
     assert not workdir.exists()
     assert processes_using(workdir) == []
+
+
+def test_gateway_killed_mid_saves_loses_and_duplicates_nothing(s3_cluster, storage, name):
+    """8 threads save new names while rgw.a is SIGKILLed: what succeeded is stored once, intact."""
+    from django_minio_backend.errors import StorageServerError
+
+    saved: dict[str, bytes] = {}
+    failed: list[BaseException] = []
+    lock = threading.Lock()
+    started = threading.Event()
+
+    def writer(t: int) -> None:
+        for i in range(25):
+            payload = os.urandom(2048 + i)
+            try:
+                key = storage.save(f"{name}/t{t}/{i}.bin", ContentFile(payload))
+            except StorageServerError as error:
+                with lock:
+                    failed.append(error)
+                continue
+            with lock:
+                saved[key] = payload
+            started.set()
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert started.wait(30)
+        s3_cluster.kill_gateway("rgw.a")
+        for thread in threads:
+            thread.join(120)
+    finally:
+        s3_cluster.restart_gateway("rgw.a")
+        assert s3_cluster.wait_balanced()
+    assert not any(thread.is_alive() for thread in threads)
+    client = s3_cluster.server.client()
+    listed = {
+        obj.object_name for obj in client.list_objects(bucket_name=PRIVATE, prefix=f"{name}/", recursive=True)
+    }
+    assert listed == set(saved)  # nothing lost, nothing stored twice
+    for key, payload in saved.items():
+        with storage.open(key) as stored:
+            assert stored.read() == payload
+    assert len(saved) + len(failed) == 8 * 25
