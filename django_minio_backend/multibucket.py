@@ -231,9 +231,7 @@ class MinioMultiBucketStorage(Storage):
 
     def open(self, name: str, mode: str = "rb") -> Any:
         location, backend = self._route(name)
-        file = backend.open(location.name, mode)
-        file.name = str(location)
-        return file
+        return backend.open(location.name, mode)  # its name is the name inside the bucket
 
     def delete(self, name: str) -> None:
         location, backend = self._route(name)

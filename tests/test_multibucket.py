@@ -158,7 +158,7 @@ def test_storage_api_routes_by_name(two_servers, second_server, counters):
     assert storage.get_modified_time(name).tzinfo is not None
     assert storage.listdir(f"archive://{ARCHIVE}/a") == (["b"], [])
     assert storage.listdir(f"archive://{ARCHIVE}/a/b/") == ([], ["c.txt"])
-    assert storage.open(name).name == name
+    assert storage.open(name).name == "a/b/c.txt"  # the name inside its bucket, as MinioBackend gives
     # A plain name (e.g. a row written before the switch) is the first scheme's default bucket.
     plain = storage.save("legacy.txt", ContentFile(b"old"))
     assert plain == f"minio://{PRIVATE}/legacy.txt"
@@ -324,3 +324,12 @@ def test_router_pickles_and_copies_without_its_connections(two_servers):
     for clone in (pickle.loads(pickle.dumps(storage)), copy.deepcopy(storage)):
         assert clone.deconstruct() == storage.deconstruct()
         assert clone.url(name).split("?")[0] == url.split("?")[0]
+
+
+def test_write_mode_goes_to_the_names_bucket(two_servers, second_server):
+    storage = MinioMultiBucketStorage(storage_name="documents")
+    name = f"archive://{ARCHIVE}/written.txt"
+    with storage.open(name, "w") as handle:
+        handle.write("héllo")
+    assert keys(second_server, ARCHIVE) == ["written.txt"]
+    assert storage.open(name).read() == "héllo".encode()
