@@ -12,6 +12,7 @@ and never returns fewer bytes than the object holds.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 from collections.abc import Callable, Iterator
@@ -121,8 +122,8 @@ class ObjectReader(io.RawIOBase):
         self._check_open()
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
         target = base + offset
-        if target < 0:
-            raise ValueError(f"negative seek position {target} in {self.name!r}")
+        if target < 0:  # as a local file does
+            raise OSError(errno.EINVAL, f"Negative seek position {target} in {self.name!r}")
         if target != self._position:
             self._drop_response()
             self._position = target

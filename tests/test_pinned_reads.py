@@ -151,3 +151,15 @@ def test_a_re_read_answered_from_the_wrong_offset_is_refused(s3_server, storage,
     with pytest.raises(StorageServerError, match=r"r\.bin.*Content-Range"):
         handle.read()
     handle.close()
+
+
+def test_negative_seek_raises_os_error_like_a_local_file(storage, name, tmp_path):
+    saved = storage.save(f"{name}/n.bin", ContentFile(b"0123456789"))
+    (tmp_path / "n.bin").write_bytes(b"0123456789")
+    with storage.open(saved) as handle, (tmp_path / "n.bin").open("rb") as local:
+        for target in (handle, local):
+            with pytest.raises(OSError):
+                target.seek(-1)
+            with pytest.raises(OSError):
+                target.seek(-11, io.SEEK_END)
+        assert handle.tell() == local.tell() == 0
