@@ -270,7 +270,7 @@ class Oracle(RuleBasedStateMachine):
     def get_available_name(self, name, max_length):
         got_minio = outcome(lambda: self.minio.get_available_name(name, max_length=max_length))
         got_fs = outcome(lambda: self.fs.get_available_name(name, max_length=max_length))
-        if self.minio.options.conditional_writes and self.fs.exists(name):
+        if self.minio.store.conditional_puts() and self.fs.exists(name):
             # difference 4: the first candidate, without asking the server
             empty = FileSystemStorage(location=self.empty_root)
             got_fs = outcome(lambda: empty.get_available_name(name, max_length=max_length))
