@@ -29,7 +29,7 @@ from .files import MinioFile, ObjectReader
 from .names import clean_name, directory_prefix, name_from_key
 from .options import resolve_options
 from .staticfiles import CollectSession, Entry, SessionHolder, StaticStore, stored_md5_from_stat
-from .uploads import UploadKwargs, content_type, plan_upload
+from .uploads import UploadKwargs, content_type, plan_upload, replayable
 from .writer import ObjectWriter, is_write_mode, open_writer
 
 logger = logging.getLogger("django_minio_backend")
@@ -232,11 +232,18 @@ class MinioBackend(Storage):
             content = File(content, name)
         validate_file_name(name, allow_relative_path=True)
         name = self.get_available_name(name, max_length=max_length)
+        content, replay = replayable(content, self.options.upload_threshold + 1)
         taken: set[str] = set()
         for _ in range(conditional.MAX_ATTEMPTS):
             try:
                 saved = self._save(name, content)
             except NameTaken:
+                if replay is not None and not replay.replayable:
+                    raise StorageServerError(
+                        f"{name!r} in bucket {self.bucket!r} was taken by another save while this "
+                        "upload was completing, and the stream cannot be read again to store it "
+                        "under another name. Nothing was stored; save it again."
+                    ) from None
                 taken.add(name)
                 name = conditional.next_name(self.get_alternative_name, taken, name, max_length)
                 continue

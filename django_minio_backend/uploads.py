@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import email.header
 import io
 import mimetypes
@@ -335,3 +336,68 @@ class _Chained(io.RawIOBase):
             data, self._head = bytes(self._head[:size]), self._head[size:]
             return data
         return self._stream.read(size)
+
+
+class Replayable(io.RawIOBase):
+    """A non-seekable stream that can be read again from the start, while at most ``limit``
+    bytes (or characters) were read: a save whose name turned out to be taken resends them under
+    the next name. ``replayable`` is False once more was read; nothing beyond ``limit`` is kept.
+    """
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        super().__init__()
+        self._stream, self._limit = stream, limit
+        self._kept: list[Any] = []
+        self._kept_size = 0
+        self._position = 0
+        self.replayable = True
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self.replayable
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset + (self._position if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END or not self.replayable or not 0 <= target <= self._kept_size:
+            raise io.UnsupportedOperation(f"cannot seek to {offset} (whence {whence}) in a stream")
+        self._position = target
+        return target
+
+    def read(self, size: int | None = -1) -> Any:
+        kept = self._joined()
+        if self._position < self._kept_size:
+            end = self._kept_size if size is None or size < 0 else self._position + size
+            data = kept[self._position : end]
+            self._position += len(data)
+            return data
+        data = self._stream.read(size)
+        self._position += len(data)
+        if self.replayable and self._position <= self._limit:
+            self._kept.append(data)
+            self._kept_size += len(data)
+        elif data:
+            self.replayable, self._kept = False, []
+        return data
+
+    def _joined(self) -> Any:
+        if len(self._kept) > 1:
+            self._kept = [self._kept[0][:0].join(self._kept)]
+        return self._kept[0] if self._kept else b""
+
+
+def replayable(content: Any, limit: int) -> tuple[Any, Replayable | None]:
+    """``content`` itself if it can rewind; else a copy reading through a Replayable, and that."""
+    source = getattr(content, "file", content)
+    if not callable(getattr(source, "read", None)) or _position(source) is not None:
+        return content, None
+    replay = Replayable(source, limit)
+    if source is content:
+        return replay, replay
+    wrapped = copy.copy(content)
+    wrapped.file = replay
+    return wrapped, replay
