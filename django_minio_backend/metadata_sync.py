@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
+from django.conf import settings
 from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 
@@ -141,7 +142,9 @@ def plan_targets(
     found = [entry for entry in minio_aliases() if not wanted_aliases or entry.alias in wanted_aliases]
     unknown = wanted_aliases - {entry.alias for entry in found}
     if unknown:
-        raise ConfigurationError(f"STORAGES has no MinIO alias {', '.join(sorted(unknown))}.")
+        raise ConfigurationError(
+            f"STORAGES has no MinIO alias {', '.join(sorted(unknown))}.{_router_hint(unknown)}"
+        )
     targets: dict[tuple[str, str], tuple[MinioAlias, SyncTarget]] = {}
     for entry in found:
         for bucket in entry.buckets():
@@ -160,6 +163,15 @@ def plan_targets(
     if missing:
         raise ConfigurationError(f"No chosen alias declares bucket {', '.join(sorted(missing))}.")
     return [target for _, target in targets.values()]
+
+
+def _router_hint(aliases: Iterable[str]) -> str:
+    for alias in sorted(aliases):
+        schemes = settings.STORAGES.get(alias, {}).get("OPTIONS", {}).get("MINIO_URL_SCHEMES")
+        if schemes:
+            targets = ", ".join(dict.fromkeys(schemes.values()))
+            return f" {alias!r} is a MinioMultiBucketStorage: sync the aliases it maps to ({targets})."
+    return ""
 
 
 # -- syncing one bucket ------------------------------------------------------------------------

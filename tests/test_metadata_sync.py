@@ -111,6 +111,14 @@ def test_aliases_sharing_a_bucket_with_different_options_must_be_chosen(minio_se
         sync("--bucket", PRIVATE, "--dry-run")
     with pytest.raises(CommandError, match="no MinIO alias nope"):
         sync("--alias", "nope")
+    minio_settings.STORAGES["documents"] = {
+        "BACKEND": "django_minio_backend.models.MinioMultiBucketStorage",
+        "OPTIONS": {"MINIO_URL_SCHEMES": {"minio": "default", "old": "other"}},
+    }
+    with pytest.raises(
+        CommandError, match=r"'documents' is a MinioMultiBucketStorage: .* \(default, other\)"
+    ):
+        sync("--alias", "documents")
     with pytest.raises(CommandError, match="No chosen alias declares bucket not-a-bucket"):
         sync("--alias", "default", "--bucket", "not-a-bucket")
 
