@@ -474,7 +474,7 @@ OPTION_TABLE: tuple[Option, ...] = (
     Option(
         "MINIO_STATIC_UPLOAD_WORKERS",
         "static_upload_workers",
-        8,
+        16,  # measured: benchmarks/results/collectstatic.md
         _int_between(1, 64),
         "Parallel uploads inside the collectstatic context.",
     ),
@@ -557,7 +557,7 @@ class StorageOptions:
     url_schemes: Any = dataclasses.field(default_factory=dict)
     gzip: bool | None = None
     gzip_extensions: tuple[str, ...] = DEFAULT_GZIP_EXTENSIONS
-    static_upload_workers: int = 8
+    static_upload_workers: int = 16
     session_token: str = dataclasses.field(default="", repr=False)
     credentials_provider: Any = dataclasses.field(default=None, repr=False, compare=False)
     storage_class: str | None = None

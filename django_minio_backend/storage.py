@@ -521,8 +521,10 @@ class MinioBackendStatic(MinioBackend):
 
     def _new_session(self) -> CollectSession:
         headers = self._upload_kwargs.get("headers") or {}
-        sse = self._upload_kwargs.get("sse") is not None or any(
-            key.lower().startswith("x-amz-server-side-encryption") for key in headers
+        sse = (
+            self._upload_kwargs.get("sse") is not None
+            or self.options.server_side_encryption is not None
+            or any(key.lower().startswith("x-amz-server-side-encryption") for key in headers)
         )
         return CollectSession(
             StaticStore(
