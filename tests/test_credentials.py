@@ -243,3 +243,35 @@ def test_credentials_stay_out_of_reprs_deconstruct_errors_and_logs(settings, cap
         [repr(storage), repr(storage.options), repr(storage.deconstruct()), str(raised.value), caplog.text]
     )
     assert secret not in shown and token not in shown
+
+
+@pytest.mark.django_db
+def test_migrations_hold_no_session_token_or_sse_c_key(minio_settings, minio_options, tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from .test_security import MODELS
+
+    token, key = "token-never-in-migrations", b"K" * 32
+    options = {
+        **minio_options,
+        "MINIO_SESSION_TOKEN": token,
+        "MINIO_SERVER_SIDE_ENCRYPTION": "SSE-C",
+        "MINIO_SSE_CUSTOMER_KEY": key,
+    }
+    package = tmp_path / "leakcheck2"
+    (package / "migrations").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS.format(options=options).replace("leakcheck", "leakcheck2"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    output = io.StringIO()
+    with override_settings(INSTALLED_APPS=[*minio_settings.INSTALLED_APPS, "leakcheck2"]):
+        call_command("makemigrations", "leakcheck2", dry_run=True, verbosity=3, stdout=output)
+    sys.modules.pop("leakcheck2.models", None)
+    text = output.getvalue()
+    assert "django_minio_backend.models.MinioBackend(" in text
+    assert token not in text and "KKKK" not in text and minio_options["MINIO_SECRET_KEY"] not in text

@@ -118,6 +118,35 @@ def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_opt
         plain.open(names[0]).read()
 
 
+@pytest.mark.strict
+def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
+    minio_settings, minio_options, s3_server, name
+):
+    recorder = HeaderRecorder()
+    storage = storage_with(
+        minio_options, recorder, MINIO_SERVER_SIDE_ENCRYPTION="SSE-C", MINIO_SSE_CUSTOMER_KEY=SSE_C_KEY
+    )
+    source = storage.save(f"{name}/source.txt", ContentFile(b"copied under SSE-C"))
+    recorder.sent.clear()
+    refused = None
+    try:
+        storage.store.copy(source, f"{name}/copy.txt")
+    except StorageServerError as error:
+        refused = error
+    copies = [h for _, _, h in recorder.sent if "x-amz-copy-source" in h]
+    assert len(copies) == 1
+    assert "x-amz-copy-source-server-side-encryption-customer-key" in copies[0]
+    assert "x-amz-server-side-encryption-customer-key" in copies[0]
+    if refused is not None and s3_server.kind == "rgw" and "NotImplemented" in str(refused):
+        pytest.skip(
+            "Ceph RGW 16 answers NotImplemented to a copy of an SSE-C object; the copy carried both "
+            "the source's and the target's SSE-C key headers"
+        )
+    assert refused is None, refused
+    with storage.open(f"{name}/copy.txt") as handle:
+        assert handle.read() == b"copied under SSE-C"
+
+
 # -- SSE-KMS and SSE-S3 ------------------------------------------------------------------------
 
 
