@@ -275,3 +275,35 @@ def test_migrations_hold_no_session_token_or_sse_c_key(minio_settings, minio_opt
     text = output.getvalue()
     assert "django_minio_backend.models.MinioBackend(" in text
     assert token not in text and "KKKK" not in text and minio_options["MINIO_SECRET_KEY"] not in text
+
+
+@pytest.mark.strict
+def test_aws_config_file_provider_picks_up_rotated_credentials(
+    minio_settings, minio_options, s3_server, temporary, name, tmp_path
+):
+    from minio.credentials import AWSConfigProvider
+
+    credentials_file = tmp_path / "credentials"
+
+    def write_profile(creds: dict[str, str]) -> None:
+        credentials_file.write_text(
+            "[default]\n"
+            f"aws_access_key_id = {creds['AccessKeyId']}\n"
+            f"aws_secret_access_key = {creds['SecretAccessKey']}\n"
+            f"aws_session_token = {creds['SessionToken']}\n"
+        )
+
+    write_profile(temporary)
+    storage = storage_with(
+        minio_options, MINIO_CREDENTIALS_PROVIDER=AWSConfigProvider(filename=str(credentials_file))
+    )
+    assert storage.save(f"{name}/one.txt", ContentFile(b"one")) == f"{name}/one.txt"
+    write_profile(
+        {"AccessKeyId": "AKIDROTATEDAWAY00000", "SecretAccessKey": "x" * 40, "SessionToken": "gone"}
+    )
+    with pytest.raises(StorageServerError):
+        storage.save(f"{name}/two.txt", ContentFile(b"two"))
+    write_profile(assume_role(s3_server, "rotated-session"))  # what a credentials refresher would do
+    assert storage.save(f"{name}/two.txt", ContentFile(b"two")) == f"{name}/two.txt"
+    with storage.open(f"{name}/one.txt") as handle:
+        assert handle.read() == b"one"
