@@ -1,6 +1,6 @@
 """The load-balanced Ceph cluster under failures: a gateway killed and restarted, an OSD killed.
 
-Run: .venv/bin/python benchmarks/cluster.py [--threads 16] [--ops 500] [--suite]
+Run: .venv/bin/python benchmarks/cluster.py [--threads 16] [--ops 500] [--runs 1] [--suite]
 Writes benchmarks/results/cluster.md. Each scenario gets a fresh cluster (3 memstore OSDs, pools
 size 3 / min_size 2, gateways rgw.a and rgw.b behind HAProxy, see django_minio_backend/testing/
 _cluster.py). ``--threads`` threads each run ``--ops`` mixed operations through the balancer with
@@ -99,7 +99,7 @@ class Worker:
         try:
             outcome, detail = getattr(self, "op_" + kind.replace("+", "_").replace(" ", "_"))(name)
         except Exception as exc:  # every failure the user would see, kept with its message
-            outcome, detail = "failed", f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+            outcome, detail = "failed", f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:150]}"
             if kind == "delete":
                 self.mine.pop(name, None)
                 with self.ledger.lock:
@@ -128,7 +128,9 @@ class Worker:
     def op_open_read(self, name: str) -> tuple[str, str]:
         with self.storage.open(name) as stored:
             data = stored.read()
-        return ("ok", "") if digest(data) == self.mine[name] else ("wrong", f"{name}: content differs")
+        return (
+            ("ok", "") if digest(data) == self.mine[name] else ("wrong", f"open+read {name}: content differs")
+        )
 
     def op_url_fetch(self, name: str) -> tuple[str, str]:
         response = self.http.request("GET", self.storage.url(name))
@@ -234,7 +236,7 @@ def verify(storage, client, prefix: str, ledger: Ledger) -> dict[str, int]:
     }
 
 
-def scenario(name: str, threads: int, ops: int) -> dict:
+def scenario(name: str, threads: int, ops: int, label: str) -> dict:
     import urllib3
     from django.conf import settings
 
@@ -268,7 +270,7 @@ def scenario(name: str, threads: int, ops: int) -> dict:
         figures = verify(storage, running.server.client(), prefix, ledger)
         http.clear()
     return {
-        "name": name,
+        "name": label,
         "startup": startup,
         "rss_start": rss_start,
         "rss_end": rss_end,
@@ -301,8 +303,12 @@ def run_suite() -> str:
 
 
 NOTES = [
-    "- *Failed as the user saw them*: each failure above is the exception the caller got: a "
-    "`StorageServerError` naming the operation, the object and the endpoint. None returned data.",
+    "- *Failed as the user saw them*: each failure above is the exception the caller got, after the "
+    "operation it interrupted. For storage calls that is a `StorageServerError` naming the operation, "
+    "the object and the endpoint; a *url fetch* is the benchmark's own urllib3 GET of the URL (as a "
+    "browser would fetch it, no retries), so its failures are urllib3's. None returned data.",
+    "- A read whose response headers came from the gateway before it died cannot be replayed by "
+    "HAProxy: its body is cut (`IncompleteRead`), and the caller gets an error, never short data.",
     "- *Wrong answers or data*: a read, url() download, exists() or size() that answered anything "
     "but the saved payload (SHA-256) or its presence.",
     "- *Lost / corrupted*: saved objects (save returned their name, no delete succeeded) missing "
@@ -344,7 +350,7 @@ def report(results: list[dict], threads: int, ops: int, suite: str | None) -> st
         )
     lines += ["", "## Figures", ""]
     keys = list(results[0]["figures"])
-    lines.append("| | " + " | ".join(r["name"] + " killed" for r in results) + " |")
+    lines.append("| | " + " | ".join(r["name"] for r in results) + " |")
     lines.append("| --- |" + " --- |" * len(results))
     rows: dict[str, list[str]] = {}
     for r in results:
@@ -381,11 +387,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--ops", type=int, default=500)
     parser.add_argument("--scenarios", default="gateway,osd")
+    parser.add_argument("--runs", type=int, default=1, help="run each scenario this many times")
     parser.add_argument("--suite", action="store_true", help="also run the test suite through the balancer")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     configure({"MINIO_ENDPOINT": "127.0.0.1:1", "MINIO_ACCESS_KEY": "x", "MINIO_SECRET_KEY": "x"})
-    results = [scenario(name, args.threads, args.ops) for name in args.scenarios.split(",")]
+    results = [
+        scenario(name, args.threads, args.ops, f"{name} killed" + (f", run {run}" if args.runs > 1 else ""))
+        for name in args.scenarios.split(",")
+        for run in range(1, args.runs + 1)
+    ]
     suite = run_suite() if args.suite else None
     args.out.write_text(report(results, args.threads, args.ops, suite))
     print(args.out.read_text())
