@@ -159,8 +159,11 @@ def main() -> None:
             for m in memory
         ],
         "",
-        "Uploads stream in parts of MINIO_MULTIPART_PART_SIZE (10 MiB by default, up to 3 in flight); "
-        "reads stream through a 256 KiB buffer.",
+        "Uploads go in parts of MINIO_MULTIPART_PART_SIZE (10 MiB by default), one after another: a "
+        "seekable file streams each part straight from the file (save-file), a stream that cannot "
+        "rewind is read into one reused part buffer (save-stream: that buffer plus the first "
+        "threshold's worth read to choose between one PUT and multipart). Reads stream through a "
+        "256 KiB buffer.",
     ]
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")

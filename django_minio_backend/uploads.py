@@ -309,31 +309,36 @@ def _buffer_head(
     return _Chained(head, source), length, None, False
 
 
-def _read_up_to(source: Any, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining > 0:
-        chunk = source.read(remaining)
+def _read_up_to(source: Any, size: int) -> bytearray:
+    """Up to ``size`` bytes of ``source``, read into one buffer (no list of chunks to join)."""
+    buffer, filled = bytearray(size), 0
+    while filled < size:
+        chunk = source.read(min(size - filled, 1024 * 1024))
         if not chunk:
             break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+        chunk = chunk[: size - filled]
+        buffer[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    del buffer[filled:]
+    return buffer
 
 
 class _Chained(io.RawIOBase):
     """``head`` bytes, then the rest of ``stream``."""
 
-    def __init__(self, head: bytes, stream: Any) -> None:
+    def __init__(self, head: bytearray, stream: Any) -> None:
         super().__init__()
-        self._head, self._stream = memoryview(head), stream
+        self._head: memoryview | None = memoryview(head) if head else None
+        self._stream = stream
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        if self._head:
+        if self._head is not None:
             size = len(self._head) if size is None or size < 0 else size
-            data, self._head = bytes(self._head[:size]), self._head[size:]
+            data, rest = bytes(self._head[:size]), self._head[size:]
+            self._head = rest if len(rest) else None  # the head's memory goes once it is read
             return data
         return self._stream.read(size)
 

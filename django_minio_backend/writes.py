@@ -193,25 +193,30 @@ def exact_chunks(source: Any, length: int, name: str, *, last: bool, progress: A
     while remaining > 0:
         chunk = _read(source, min(CHUNK, remaining))
         if not chunk:
-            raise UploadSizeError(
-                f"Upload of {name!r} stopped: the content ended after {length - remaining} bytes, but its "
-                f"declared size is {length}. Nothing was stored under that name; fix the file's size."
-            )
+            raise _ended_early(name, length - remaining, length)
         chunk = chunk[:remaining]
         remaining -= len(chunk)
         if remaining == 0 and last and _read(source, 1):
-            raise UploadSizeError(
-                f"Upload of {name!r} stopped: the content has more than its declared size of {length} "
-                "bytes. Nothing was stored under that name; fix the file's size."
-            )
+            raise _too_long(name, length)
         if progress is not None:
             progress.update(len(chunk))
         yield chunk
     if length == 0 and last and _read(source, 1):
-        raise UploadSizeError(
-            f"Upload of {name!r} stopped: the content has more than its declared size of 0 bytes. "
-            "Nothing was stored under that name; fix the file's size."
-        )
+        raise _too_long(name, 0)
+
+
+def _ended_early(name: str, got: int, declared: int) -> UploadSizeError:
+    return UploadSizeError(
+        f"Upload of {name!r} stopped: the content ended after {got} bytes, but its declared size is "
+        f"{declared}. Nothing was stored under that name; fix the file's size."
+    )
+
+
+def _too_long(name: str, declared: int) -> UploadSizeError:
+    return UploadSizeError(
+        f"Upload of {name!r} stopped: the content has more than its declared size of {declared} bytes. "
+        "Nothing was stored under that name; fix the file's size."
+    )
 
 
 def _md5_of_plan(plan: UploadPlan) -> str:
@@ -369,26 +374,23 @@ def _part_lengths(plan: UploadPlan) -> Iterator[tuple[int, int, bool]]:
 
 def _upload_parts(store: ObjectStore, key: str, plan: UploadPlan, upload_id: str) -> list[str]:
     etags: list[str] = []
-    if plan.length < 0:
-        number = 1
-        while True:
-            data = _read_part(plan.source, plan.part_size)
-            if not data and number > 1:
-                return etags
-            etags.append(_upload_part(store, key, plan, upload_id, number, lambda d=data: d, len(data)))
+    if plan.length < 0 or plan.start is None:
+        # A stream that cannot rewind: each part is read into one reused buffer, so that a retry
+        # can resend it and memory stays at one part whatever the object's size.
+        buffer = PartBuffer(plan.part_size)
+        parts = _part_lengths(plan) if plan.length >= 0 else _unknown_part_lengths(plan)
+        for number, size, last in parts:
+            filled = buffer.fill(plan.source, size, plan.name, exact=plan.length >= 0, last=last)
+            if filled == 0 and number > 1:
+                break
+            etags.append(_upload_part(store, key, plan, upload_id, number, buffer.body(filled), filled))
             if plan.progress is not None:
-                plan.progress.update(len(data))
-            if len(data) < plan.part_size:
-                return etags
-            number += 1
+                plan.progress.update(filled)
+            if filled < size:
+                break
+        return etags
     for number, size, last in _part_lengths(plan):
         offset = (number - 1) * plan.part_size
-        if plan.start is None:  # cannot rewind: hold this one part so a retry can resend it
-            data = b"".join(exact_chunks(plan.source, size, plan.name, last=last))
-            etags.append(_upload_part(store, key, plan, upload_id, number, lambda d=data: d, size))
-            if plan.progress is not None:
-                plan.progress.update(size)
-            continue
 
         def body(offset: int = offset, size: int = size, last: bool = last) -> Iterator[bytes]:
             plan.source.seek(plan.start + offset)
@@ -398,15 +400,38 @@ def _upload_parts(store: ObjectStore, key: str, plan: UploadPlan, upload_id: str
     return etags
 
 
-def _read_part(source: Any, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining > 0:
-        chunk = _read(source, min(remaining, 1024 * 1024))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def _unknown_part_lengths(plan: UploadPlan) -> Iterator[tuple[int, int, bool]]:
+    number = 1
+    while True:
+        yield number, plan.part_size, False
+        number += 1
+
+
+class PartBuffer:
+    """One part's bytes, in a buffer reused for every part of an upload."""
+
+    def __init__(self, size: int) -> None:
+        self._buffer = bytearray(size)
+        self._view = memoryview(self._buffer)
+
+    def fill(self, source: Any, size: int, name: str, *, exact: bool, last: bool) -> int:
+        """Read up to ``size`` bytes; with ``exact``, exactly ``size`` (and, if ``last``, no more)."""
+        filled = 0
+        while filled < size:
+            chunk = _read(source, min(CHUNK * 4, size - filled))[: size - filled]
+            if not chunk:
+                break
+            self._view[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if exact and filled < size:
+            raise _ended_early(name, filled, size)
+        if exact and last and _read(source, 1):
+            raise _too_long(name, size)
+        return filled
+
+    def body(self, length: int) -> Callable[[], Iterator[memoryview]]:
+        view = self._view
+        return lambda: (view[start : min(start + CHUNK, length)] for start in range(0, length, CHUNK))
 
 
 def _upload_part(
