@@ -41,6 +41,11 @@ POOL_SIZE = 16
 RETRY_STATUSES = (500, 502, 503, 504)  # 503 is also how S3 says SlowDown
 MISSING_CODES = frozenset({"NoSuchKey", "NotFound", "ResourceNotFound", "NoSuchObject"})
 
+# (endpoint, bucket) pairs seen to exist in this process: a HEAD 404 has no body to say whether
+# the key or the bucket is missing, so the first one per bucket asks the bucket once.
+_buckets_seen: set[tuple[str, str]] = set()
+_buckets_seen_lock = threading.Lock()
+
 NameTaken = writes.NameTaken
 
 
@@ -239,10 +244,7 @@ class ObjectStore:
     def translate(self, error: S3Error, action: str, name: str = "") -> OSError:
         where = f"{self.bucket}/{name}" if name else self.bucket
         if error.code == "NoSuchBucket":
-            return BucketMissingError(
-                f"Bucket {self.bucket!r} does not exist on {self.endpoint} ({action} {name or 'it'}). "
-                "Create it with `python manage.py initialize_buckets`, or set MINIO_BUCKET_CHECK_ON_SAVE."
-            )
+            return self.bucket_missing(f"{action} {name or 'it'}")
         if error.code in MISSING_CODES:
             return FileNotFoundError(f"{where} does not exist on {self.endpoint}.")
         return StorageServerError(
@@ -253,16 +255,38 @@ class ObjectStore:
 
     def stat(self, name: str) -> Object:
         """The object's metadata (one HEAD), user metadata decoded. FileNotFoundError when missing."""
-        with self.errors("stat", name):
-            stat = self.client.stat_object(
-                bucket_name=self.bucket, object_name=self.key(name), ssec=self.customer_key
-            )
+        try:
+            with self.errors("stat", name):
+                stat = self.client.stat_object(
+                    bucket_name=self.bucket, object_name=self.key(name), ssec=self.customer_key
+                )
+        except FileNotFoundError:
+            self.require_bucket(f"stat {name}")
+            raise
         if stat.size == 0 and stat.metadata.get(writes.CLAIM_HEADER) is not None:
             raise self._claimed(name)
         for header, value in list(stat.metadata.items()):
             if header.lower().startswith("x-amz-meta-"):
                 stat.metadata[header] = decode_words(value)
         return stat
+
+    def bucket_missing(self, action: str) -> BucketMissingError:
+        return BucketMissingError(
+            f"Bucket {self.bucket!r} does not exist on {self.endpoint} ({action}). "
+            "Create it with `python manage.py initialize_buckets`, or set MINIO_BUCKET_CHECK_ON_SAVE."
+        )
+
+    def require_bucket(self, action: str) -> None:
+        """Raise BucketMissingError if the bucket is missing; asks the server once per bucket."""
+        seen = (self.endpoint, self.bucket)
+        if seen in _buckets_seen:
+            return
+        with self.errors("check bucket of"):
+            exists = self.client.bucket_exists(bucket_name=self.bucket)
+        if not exists:
+            raise self.bucket_missing(action)
+        with _buckets_seen_lock:
+            _buckets_seen.add(seen)
 
     def _claimed(self, name: str) -> FileNotFoundError:
         return FileNotFoundError(

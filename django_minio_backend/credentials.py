@@ -10,11 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.utils.module_loading import import_string
 from minio.credentials import Credentials, Provider, StaticProvider
 
 from .errors import ConfigurationError
-from .options import StorageOptions
+from .options import StorageOptions, import_dotted
 
 KEY = "MINIO_CREDENTIALS_PROVIDER"
 
@@ -36,12 +35,7 @@ def build_provider(source: Any) -> Any:
     """
     target = source
     if isinstance(source, str):
-        try:
-            target = import_string(source)
-        except ImportError as error:
-            raise ConfigurationError(
-                f"{KEY}: cannot import {source!r} ({error}). Fix the dotted path."
-            ) from None
+        target = import_dotted(KEY, source)
     if _is_provider(target):
         return target
     if not callable(target):

@@ -10,11 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.utils.module_loading import import_string
 from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
 
 from .errors import ConfigurationError
-from .options import StorageOptions
+from .options import StorageOptions, import_dotted
 
 KEY = "MINIO_SSE_CUSTOMER_KEY"
 SSE_C_KEY_BYTES = 32
@@ -26,12 +25,7 @@ _lock = threading.Lock()
 def _customer_key_bytes(source: Any) -> bytes:
     value = source
     if isinstance(value, str):
-        try:
-            value = import_string(value)
-        except ImportError as error:
-            raise ConfigurationError(
-                f"{KEY}: cannot import {source!r} ({error}). Fix the dotted path."
-            ) from None
+        value = import_dotted(KEY, value)
     if callable(value):
         value = value()
     if not isinstance(value, bytes) or len(value) != SSE_C_KEY_BYTES:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .errors import ConfigurationError, CredentialsConfigError, EncryptionConfigError, PrivatePublicMixedError
 
@@ -48,6 +49,14 @@ _STATIC_KEYS = (("MINIO_ACCESS_KEY", "access_key"), ("MINIO_SECRET_KEY", "secret
 
 def _fail(key: str, problem: str, fix: str) -> ConfigurationError:
     return ConfigurationError(f"{key}: {problem}. {fix}")
+
+
+def import_dotted(key: str, path: str) -> Any:
+    """The object a dotted-path option names, or ConfigurationError naming the option."""
+    try:
+        return import_string(path)
+    except ImportError as error:
+        raise ConfigurationError(f"{key}: cannot import {path!r} ({error}). Fix the dotted path.") from None
 
 
 def _type_name(value: Any) -> str:
@@ -210,10 +219,6 @@ def _url_schemes(key: str, value: Any) -> dict[str, str]:
         if not isinstance(alias, str) or not alias:
             raise _fail(key, f"scheme {scheme!r} must map to a STORAGES alias name", "Use a str.")
     return dict(value)
-
-
-def _optional_bool(key: str, value: Any) -> bool | None:
-    return None if value is None else _bool(key, value)
 
 
 def _extensions(key: str, value: Any) -> tuple[str, ...]:

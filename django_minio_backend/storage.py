@@ -109,11 +109,7 @@ class MinioBackend(Storage):
 
     @property
     def same_endpoints(self) -> bool:
-        options = self.options
-        return (options.endpoint, options.use_https) == (
-            options.external_endpoint,
-            options.external_use_https,
-        )
+        return self.store.same_endpoints
 
     @property
     def base_url(self) -> str:

@@ -165,10 +165,13 @@ def test_concurrent_first_use_builds_one_pool_and_one_client(storage):
         lambda s, n: s.save(f"{n}/a.txt", ContentFile(b"a")),
         lambda s, n: s.open(f"{n}/a.txt").read(),
         lambda s, n: s.listdir(n),
+        lambda s, n: s.exists(f"{n}/a.txt"),
+        lambda s, n: s.size(f"{n}/a.txt"),
     ],
-    ids=["save", "open", "listdir"],
+    ids=["save", "open", "listdir", "exists", "size"],
 )
 def test_a_missing_bucket_is_reported_with_the_fix(minio_settings, name, operation):
+    """A HEAD 404 cannot tell a missing key from a missing bucket: exists() asks the bucket once."""
     storage = MinioBackend(bucket_name="no-such-bucket-here", storage_name="default")
     with pytest.raises(BucketMissingError, match=r"no-such-bucket-here.*initialize_buckets"):
         operation(storage, name)
