@@ -263,6 +263,7 @@ class ObjectStore:
         except FileNotFoundError:
             self.require_bucket(f"stat {name}")
             raise
+        self._bucket_seen()
         if stat.size == 0 and stat.metadata.get(writes.CLAIM_HEADER) is not None:
             raise self._claimed(name)
         for header, value in list(stat.metadata.items()):
@@ -278,15 +279,19 @@ class ObjectStore:
 
     def require_bucket(self, action: str) -> None:
         """Raise BucketMissingError if the bucket is missing; asks the server once per bucket."""
-        seen = (self.endpoint, self.bucket)
-        if seen in _buckets_seen:
+        if (self.endpoint, self.bucket) in _buckets_seen:
             return
         with self.errors("check bucket of"):
             exists = self.client.bucket_exists(bucket_name=self.bucket)
         if not exists:
             raise self.bucket_missing(action)
+        self._bucket_seen()
+
+    def _bucket_seen(self) -> None:
+        if (self.endpoint, self.bucket) in _buckets_seen:
+            return
         with _buckets_seen_lock:
-            _buckets_seen.add(seen)
+            _buckets_seen.add((self.endpoint, self.bucket))
 
     def _claimed(self, name: str) -> FileNotFoundError:
         return FileNotFoundError(
