@@ -2,7 +2,9 @@
 
 Reading never holds more than one buffer in memory. The object's bytes come from one GET that
 is read as the caller reads; a seek drops that response and the next read starts a ranged GET
-at the new position. Closing the file releases its connection to the pool.
+at the new position. A connection cut midway is resumed the same way, from the byte where it
+stopped (at most RESUME_ATTEMPTS times per read); a stalled one is not waited for again. Closing
+the file releases its connection to the pool.
 
 Every re-GET is pinned to the version the first GET returned: it carries ``If-Match`` with that
 response's ETag, and its ETag and Content-Range are checked again. If the object was replaced or
@@ -29,6 +31,8 @@ from .errors import ObjectChangedError, StorageServerError
 READ_BUFFER_SIZE = 256 * 1024
 TEXT_ENCODING = "utf-8"
 CHANGED_CODES = frozenset({"PreconditionFailed", "NoSuchKey", "NotFound"})
+# A connection cut midway is resumed from the same byte, pinned to the same version.
+RESUME_ATTEMPTS = 3
 
 # fetch(offset, etag) -> urllib3 response for the object's bytes from offset. With an etag the
 # request carries if_match(etag) and a changed object raises ObjectChangedError (see pinned()).
@@ -103,6 +107,7 @@ class ObjectReader(io.RawIOBase):
         self.content_encoding = (_header(response, "Content-Encoding") or "").lower()
         self._response: Any = response
         self._position = 0
+        self._failure = ""
 
     @property
     def size(self) -> int:
@@ -134,26 +139,38 @@ class ObjectReader(io.RawIOBase):
         wanted = min(len(buffer), self._size - self._position)
         if wanted <= 0:
             return 0
+        self._failure = ""
+        for _attempt in range(1 + RESUME_ATTEMPTS):
+            data = self._read_some(wanted)
+            if data:
+                buffer[: len(data)] = data
+                self._position += len(data)
+                if self._position >= self._size:
+                    self._drop_response()
+                return len(data)
+        raise StorageServerError(
+            f"Reading {self.name!r} failed after {self._position} of {self._size} bytes, "
+            f"{RESUME_ATTEMPTS} resumptions included: {self._failure}"
+        )
+
+    def _read_some(self, wanted: int) -> bytes:
+        """Up to ``wanted`` bytes; b"" (and ``self._failure``) when the connection was cut."""
         if self._response is None:
             self._response = self._refetch()
         try:
             # The stored bytes: a gzip-encoded object is decoded by MinioFile, not by urllib3.
-            data = self._response.read(wanted, decode_content=False)  # type: ignore[attr-defined]
-        except urllib3.exceptions.HTTPError as error:
+            data = self._response.read(wanted, decode_content=False)
+        except urllib3.exceptions.ReadTimeoutError as error:  # a stalled server: do not wait again
             self._drop_response()
             raise StorageServerError(
-                f"Reading {self.name!r} failed after {self._position} of {self._size} bytes: {error}"
+                f"Reading {self.name!r} stalled after {self._position} of {self._size} bytes: {error}"
             ) from error
+        except urllib3.exceptions.HTTPError as error:
+            data, self._failure = b"", str(error)
         if not data:
-            self._drop_response()
-            raise StorageServerError(
-                f"The connection closed after {self._position} of {self._size} bytes of {self.name!r}."
-            )
-        buffer[: len(data)] = data
-        self._position += len(data)
-        if self._position >= self._size:
-            self._drop_response()
-        return len(data)
+            self._failure = self._failure or "the connection closed"
+            self._drop_response()  # the next attempt resumes here, pinned by _refetch
+        return data
 
     def _refetch(self) -> Any:
         """A GET from the current position, of the same version as the first GET."""

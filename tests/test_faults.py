@@ -162,16 +162,27 @@ def test_failed_multipart_upload_is_aborted_and_the_old_object_kept(s3_server, s
     assert storage.listdir(name) == ([], ["big.bin"])  # no claimed placeholder left behind
 
 
-def test_read_cut_midway_raises_and_never_returns_short_data(storage, proxy, name):
+def test_read_cut_midway_resumes_from_the_same_byte_of_the_same_version(storage, proxy, name):
     payload = os.urandom(2_000_000)
     storage.save(f"{name}/long.bin", ContentFile(payload))
     target = through(proxy)
-    proxy.set("cut_response", match=lambda method, _: method == "GET", after=700_000)
+    for read in (lambda handle: handle.read(), lambda handle: b"".join(handle.chunks())):
+        proxy.set("cut_response", match=lambda method, _: method == "GET", after=40_000, times=1)
+        proxy.requests.clear()
+        with target.open(f"{name}/long.bin") as handle:
+            assert read(handle) == payload
+        assert [m for m, _ in proxy.requests] == ["GET", "GET"]  # the cut one, then one resumption
+
+
+def test_read_cut_on_every_attempt_raises_and_never_returns_short_data(storage, proxy, name):
+    payload = os.urandom(2_000_000)
+    storage.save(f"{name}/long.bin", ContentFile(payload))
+    target = through(proxy)
+    proxy.set("cut_response", match=lambda method, _: method == "GET", after=100_000)
     handle = target.open(f"{name}/long.bin")
-    with pytest.raises(StorageServerError, match=r"long\.bin"):
+    with pytest.raises(StorageServerError, match=r"long\.bin.*3 resumptions"):
         handle.read()
     handle.close()
-    proxy.set("cut_response", match=lambda method, _: method == "GET", after=700_000)
     with target.open(f"{name}/long.bin") as handle, pytest.raises(StorageServerError):
         for _chunk in handle.chunks():
             pass
