@@ -308,7 +308,10 @@ NOTES = [
     "the object and the endpoint; a *url fetch* is the benchmark's own urllib3 GET of the URL (as a "
     "browser would fetch it, no retries), so its failures are urllib3's. None returned data.",
     "- A read whose response headers came from the gateway before it died cannot be replayed by "
-    "HAProxy: its body is cut (`IncompleteRead`), and the caller gets an error, never short data.",
+    "HAProxy: its body is cut (`IncompleteRead`). The storage's reader resumes it from the byte where "
+    "it stopped with a ranged GET pinned by `If-Match` (up to 3 times per open file), which HAProxy sends "
+    "to the live gateway; only a read cut more often than that reaches the caller, as an error, never "
+    "short data. A *url fetch* is a plain GET of its own and is not resumed.",
     "- *Wrong answers or data*: a read, url() download, exists() or size() that answered anything "
     "but the saved payload (SHA-256) or its presence.",
     "- *Lost / corrupted*: saved objects (save returned their name, no delete succeeded) missing "

@@ -3,7 +3,7 @@
 Reading never holds more than one buffer in memory. The object's bytes come from one GET that
 is read as the caller reads; a seek drops that response and the next read starts a ranged GET
 at the new position. A connection cut midway is resumed the same way, from the byte where it
-stopped (at most RESUME_ATTEMPTS times per read); a stalled one is not waited for again. Closing
+stopped (at most RESUME_ATTEMPTS times per open file); a stalled one is not waited for again. Closing
 the file releases its connection to the pool.
 
 Every re-GET is pinned to the version the first GET returned: it carries ``If-Match`` with that
@@ -31,7 +31,8 @@ from .errors import ObjectChangedError, StorageServerError
 READ_BUFFER_SIZE = 256 * 1024
 TEXT_ENCODING = "utf-8"
 CHANGED_CODES = frozenset({"PreconditionFailed", "NoSuchKey", "NotFound"})
-# A connection cut midway is resumed from the same byte, pinned to the same version.
+# A connection cut midway is resumed from the same byte, pinned to the same version, this many
+# times per open file.
 RESUME_ATTEMPTS = 3
 
 # fetch(offset, etag) -> urllib3 response for the object's bytes from offset. With an etag the
@@ -108,6 +109,7 @@ class ObjectReader(io.RawIOBase):
         self._response: Any = response
         self._position = 0
         self._failure = ""
+        self._resumptions = 0  # for the file's lifetime: a flaky connection costs bounded requests
 
     @property
     def size(self) -> int:
@@ -140,7 +142,7 @@ class ObjectReader(io.RawIOBase):
         if wanted <= 0:
             return 0
         self._failure = ""
-        for _attempt in range(1 + RESUME_ATTEMPTS):
+        while True:
             data = self._read_some(wanted)
             if data:
                 buffer[: len(data)] = data
@@ -148,10 +150,12 @@ class ObjectReader(io.RawIOBase):
                 if self._position >= self._size:
                     self._drop_response()
                 return len(data)
-        raise StorageServerError(
-            f"Reading {self.name!r} failed after {self._position} of {self._size} bytes, "
-            f"{RESUME_ATTEMPTS} resumptions included: {self._failure}"
-        )
+            if self._resumptions >= RESUME_ATTEMPTS:
+                raise StorageServerError(
+                    f"Reading {self.name!r} failed after {self._position} of {self._size} bytes, "
+                    f"{RESUME_ATTEMPTS} resumptions included: {self._failure}"
+                )
+            self._resumptions += 1
 
     def _read_some(self, wanted: int) -> bytes:
         """Up to ``wanted`` bytes; b"" (and ``self._failure``) when the connection was cut."""

@@ -29,7 +29,7 @@ CLUSTER = _rgw.Layout(
     gateways=("rgw.a", "rgw.b"),
     pool_size=3,
     pool_min_size=2,
-    memstore_bytes=512 * 1024**2,
+    memstore_bytes=2 * _rgw.GIB,  # the suite writes several hundred MiB; a full OSD blocks writes
 )
 READY_TIMEOUT = 30.0
 
