@@ -244,8 +244,8 @@ def check_encryption(config: AliasConfig) -> Iterable[CheckMessage]:
     reason = None
     if isinstance(key, bytes) and len(key) != 32:
         reason = f"it is {len(key)} bytes long, not 32"
-    elif isinstance(key, str) and _importable(key):
-        reason = f"{key!r} cannot be imported ({_importable(key)})"
+    elif isinstance(key, str) and (why := _importable(key)):
+        reason = f"{key!r} cannot be imported ({why})"
     if reason:
         yield _error(
             24,

@@ -383,10 +383,6 @@ class ObjectStore:
                 f"first {first.name}: {first.code}: {first.message}"
             )
 
-    def delete_key(self, key: str) -> None:
-        with self.errors("delete", key):
-            self.client.remove_object(bucket_name=self.bucket, object_name=key)
-
     def copy(self, source: str, target: str) -> None:
         """Server-side copy of ``source`` to ``target`` (names in this bucket)."""
         ssec = self.customer_key
@@ -424,6 +420,9 @@ class ObjectStore:
     def presigned_post(self, policy: PostPolicy) -> dict[str, str]:
         return self.client_external.presigned_post_policy(policy=policy)
 
-    def object_url(self, key: str, *, external: bool = False) -> str:
-        """The unsigned ``scheme://host/bucket/key`` URL of ``key`` (path style)."""
-        return f"{endpoint_url(self.options, external=external)}/{self.bucket}/{quote(key, safe='/~')}"
+    def public_url(self, key: str) -> str:
+        """The unsigned URL of ``key``: under MINIO_PUBLIC_BASE_URL, else the external endpoint."""
+        quoted = quote(key, safe="/~")
+        if self.options.public_base_url:
+            return f"{self.options.public_base_url}/{quoted}"
+        return f"{endpoint_url(self.options, external=True)}/{self.bucket}/{quoted}"

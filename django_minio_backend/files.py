@@ -108,7 +108,6 @@ class ObjectReader(io.RawIOBase):
         self.content_encoding = (_header(response, "Content-Encoding") or "").lower()
         self._response: Any = response
         self._position = 0
-        self._failure = ""
         self._resumptions = 0  # for the file's lifetime: a flaky connection costs bounded requests
 
     @property
@@ -141,9 +140,8 @@ class ObjectReader(io.RawIOBase):
         wanted = min(len(buffer), self._size - self._position)
         if wanted <= 0:
             return 0
-        self._failure = ""
         while True:
-            data = self._read_some(wanted)
+            data, failure = self._read_some(wanted)
             if data:
                 buffer[: len(data)] = data
                 self._position += len(data)
@@ -153,12 +151,12 @@ class ObjectReader(io.RawIOBase):
             if self._resumptions >= RESUME_ATTEMPTS:
                 raise StorageServerError(
                     f"Reading {self.name!r} failed after {self._position} of {self._size} bytes, "
-                    f"{RESUME_ATTEMPTS} resumptions included: {self._failure}"
+                    f"{RESUME_ATTEMPTS} resumptions included: {failure}"
                 )
             self._resumptions += 1
 
-    def _read_some(self, wanted: int) -> bytes:
-        """Up to ``wanted`` bytes; b"" (and ``self._failure``) when the connection was cut."""
+    def _read_some(self, wanted: int) -> tuple[bytes, str]:
+        """(up to ``wanted`` bytes, ""), or (b"", what went wrong) when the connection was cut."""
         if self._response is None:
             self._response = self._refetch()
         try:
@@ -170,11 +168,12 @@ class ObjectReader(io.RawIOBase):
                 f"Reading {self.name!r} stalled after {self._position} of {self._size} bytes: {error}"
             ) from error
         except urllib3.exceptions.HTTPError as error:
-            data, self._failure = b"", str(error)
-        if not data:
-            self._failure = self._failure or "the connection closed"
             self._drop_response()  # the next attempt resumes here, pinned by _refetch
-        return data
+            return b"", str(error)
+        if not data:
+            self._drop_response()
+            return b"", "the connection closed"
+        return data, ""
 
     def _refetch(self) -> Any:
         """A GET from the current position, of the same version as the first GET."""

@@ -9,7 +9,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -385,7 +384,7 @@ class MinioBackend(Storage):
         key = store.key(name)
         plain = not response_headers and not version_id
         if self.is_bucket_public and plain:
-            return self._public_url(key)
+            return store.public_url(key)
         sign = partial(
             store.presigned_get,
             key,
@@ -396,12 +395,6 @@ class MinioBackend(Storage):
         if self.options.url_caching_enabled and expires is None and plain:
             return urlcache.cached_url(store, key, sign)
         return sign()
-
-    def _public_url(self, key: str) -> str:
-        quoted = quote(key, safe="/~")
-        if self.options.public_base_url:
-            return f"{self.options.public_base_url}/{quoted}"
-        return f"{self.base_url_external}{self.bucket}/{quoted}"
 
     # -- direct browser uploads (see direct_uploads.py) ------------------------------------------
 
