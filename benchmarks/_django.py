@@ -37,7 +37,7 @@ def configure(options: dict[str, Any], **extra_settings: Any) -> None:
 
 
 def create_buckets(client: Any, region: str) -> None:
-    from django_minio_backend import buckets
+    from django_minio_backend.testing import create_bucket
 
     for bucket in (PRIVATE, PUBLIC, STATIC):
-        buckets.create_bucket(client, bucket, region=region, public=bucket != PRIVATE)
+        create_bucket(client, bucket, public=bucket != PRIVATE)

@@ -42,7 +42,7 @@ def setup(server) -> None:
 
 
 def initialize(server, count: int) -> list[str]:
-    from django_minio_backend import buckets
+    from django_minio_backend.ops.buckets import initialize_buckets
     from tests.helpers import CountingPoolManager
 
     tag = uuid.uuid4().hex[:6]
@@ -64,7 +64,7 @@ def initialize(server, count: int) -> list[str]:
     for run in ("first run", "rerun"):
         counter.reset()
         started = time.perf_counter()
-        results = buckets.initialize_buckets()
+        results = initialize_buckets()
         elapsed = time.perf_counter() - started
         assert all(result.ok for result in results), [r.error for r in results if not r.ok]
         rows.append(
@@ -75,8 +75,8 @@ def initialize(server, count: int) -> list[str]:
 
 
 def probe_times() -> list[str]:
-    from django_minio_backend import health
-    from django_minio_backend.options import parse_options
+    from django_minio_backend.conf.options import parse_options
+    from django_minio_backend.core import health
 
     rows = []
     for timeout in (1.0, 3.0):

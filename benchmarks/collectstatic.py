@@ -40,8 +40,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from _venvs import CONTENDERS, STATIC_PEERS, ensure_venv, find_python  # noqa: E402
 
-from django_minio_backend import buckets  # noqa: E402
-from django_minio_backend.testing import empty_bucket, start_server  # noqa: E402
+from django_minio_backend.testing import (  # noqa: E402
+    create_bucket,
+    empty_bucket,
+    start_server,
+)
 
 RESULTS = HERE / "results" / "collectstatic.md"
 WORKER = HERE / "_collectstatic_worker.py"
@@ -182,7 +185,7 @@ def main() -> None:
         client = server.client()
         for label, venv, backend, workers in ROWS:
             bucket = f"bench-cs-{uuid.uuid4().hex[:10]}"
-            buckets.create_bucket(client, bucket, region=server.region, public=True)
+            create_bucket(client, bucket, public=True)
             source = work / f"src-{bucket}"
             shutil.copytree(template, source)
             try:

@@ -36,8 +36,11 @@ sys.path.insert(0, str(HERE.parent))
 from _report import render  # noqa: E402
 from _venvs import CONTENDERS, ROOT, VARIANTS, ensure_venv, find_python, venv_python  # noqa: E402
 
-from django_minio_backend import buckets  # noqa: E402
-from django_minio_backend.testing import empty_bucket, start_server  # noqa: E402
+from django_minio_backend.testing import (  # noqa: E402
+    create_bucket,
+    empty_bucket,
+    start_server,
+)
 
 WORKER = HERE / "_worker.py"
 RESULTS = HERE / "results" / "compare.md"
@@ -63,7 +66,7 @@ def make_big_file(directory: Path, mib: int) -> tuple[Path, str]:
 
 def create_buckets(client: Any, prefix: str, region: str) -> None:
     for suffix, public in (("private", False), ("public", True), ("static", True)):
-        buckets.create_bucket(client, f"{prefix}-{suffix}", region=region, public=public)
+        create_bucket(client, f"{prefix}-{suffix}", public=public)
 
 
 def run_worker(

@@ -43,7 +43,7 @@ def populate(prefix: str) -> None:
 
 
 def measure(prefix: str, pool, *, dry_run: bool, workers: int) -> dict:
-    from django_minio_backend import metadata_sync
+    from django_minio_backend.ops import metadata_sync
 
     (target,) = metadata_sync.plan_targets(aliases=["default"], buckets=[PRIVATE], prefix=prefix)
     pool.reset()

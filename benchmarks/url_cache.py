@@ -69,8 +69,8 @@ def run(server, redis_port: int | None) -> list[tuple[str, str, float, float, fl
     from django.core.files.base import ContentFile
     from django.test import override_settings
 
-    from django_minio_backend import urlcache
     from django_minio_backend.models import MinioBackend
+    from django_minio_backend.storage import urlcache
     from tests.helpers import CountingPoolManager
 
     pool = CountingPoolManager()

@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .apps import DjangoMinioBackendConfig
-    from .manifest import MinioManifestStaticStorage
     from .models import get_iso_date, iso_date_prefix
-    from .multibucket import MinioMultiBucketStorage
-    from .storage import MinioBackend, MinioBackendStatic
+    from .staticfiles.backend import MinioBackendStatic
+    from .staticfiles.manifest import MinioManifestStaticStorage
+    from .storage.backend import MinioBackend
+    from .storage.multibucket import MinioMultiBucketStorage
 
 _EXPORTS = {
     "DjangoMinioBackendConfig": ".apps",
-    "MinioBackend": ".storage",
-    "MinioBackendStatic": ".storage",
-    "MinioManifestStaticStorage": ".manifest",
-    "MinioMultiBucketStorage": ".multibucket",
+    "MinioBackend": ".storage.backend",
+    "MinioBackendStatic": ".staticfiles.backend",
+    "MinioManifestStaticStorage": ".staticfiles.manifest",
+    "MinioMultiBucketStorage": ".storage.multibucket",
     "get_iso_date": ".models",
     "iso_date_prefix": ".models",
 }

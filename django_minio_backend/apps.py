@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from django.apps import AppConfig
-
-logger = logging.getLogger("django_minio_backend")
-
-_startup_lock = threading.Lock()
-_startup_done = False
 
 
 class DjangoMinioBackendConfig(AppConfig):
@@ -33,11 +25,6 @@ def run_startup_check() -> None:
 
     When no alias asks for it, this reads settings only: no network I/O.
     """
-    global _startup_done
-    with _startup_lock:
-        if _startup_done:
-            return
-        _startup_done = True
-    from . import startup
+    from .ops import startup
 
-    startup.consistency_check()
+    startup.run_once()

@@ -1,7 +1,7 @@
 """Django system checks for the MinIO aliases of settings.STORAGES (`manage.py check`).
 
 Each configuration problem has its own ID and a hint. To add a check, write a function and append
-it to ``ALIAS_CHECKS`` (it sees one alias) or ``STORAGES_CHECKS`` (it sees every MinIO alias).
+it to ``ALIAS_CHECKS`` (it sees one conf.aliases.Alias) or ``STORAGES_CHECKS`` (it sees every MinIO alias).
 
 Errors: E001 no endpoint, E002 no credentials, E003 a bucket both private and public, E004 an
 unknown (misspelled) key, E005 a wrong type or value, E006 the static bucket listed as private,
@@ -23,8 +23,7 @@ non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, whi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import django
@@ -32,55 +31,27 @@ from django.conf import DEFAULT_STORAGE_ALIAS, settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
-from . import buckets, legacy
+from .conf import legacy
+from .conf.aliases import ROUTER, STORAGE_ROLES, Alias, all_aliases, role_of, router_problems
+from .conf.buckets import plan_for
+from .conf.options import OPTION_KEYS, option_problems, unknown_key_error
+from .conf.sources import top_level_settings, uses_top_level_settings
+from .conf.validators import credentials_problem, encryption_problem
 from .errors import ConfigurationError, CredentialsConfigError, EncryptionConfigError, PrivatePublicMixedError
-from .options import (
-    OPTION_KEYS,
-    StorageOptions,
-    credentials_problem,
-    encryption_problem,
-    option_problems,
-    parse_options,
-    top_level_settings,
-    unknown_key_error,
-    uses_top_level_settings,
-)
 
 
-@dataclass(frozen=True)
-class AliasConfig:
-    """One MinIO alias of STORAGES, as a check sees it."""
-
-    alias: str
-    backend: type
-    raw: Mapping[str, Any]
-    options: StorageOptions | None  # None when the options do not parse
-    top_level: bool = False  # the options are the 3.x top-level settings (the alias has no OPTIONS)
-
-    @property
-    def is_static(self) -> bool:
-        from .storage import MinioBackendStatic
-
-        return issubclass(self.backend, MinioBackendStatic)
-
-    def where(self, key: str | None = None) -> str:
-        if self.top_level:
-            return f"settings.{key}" if key else f"top-level MINIO_* settings (STORAGES[{self.alias!r}])"
-        return f"STORAGES[{self.alias!r}]['OPTIONS']" + (f"[{key!r}]" if key else "")
-
-
-def _error(number: int, message: str, hint: str, config: AliasConfig) -> Error:
+def _error(number: int, message: str, hint: str, config: Alias) -> Error:
     return Error(message, hint=hint, obj=config.where(), id=f"minio_backend.E{number:03d}")
 
 
-def _warning(number: int, message: str, hint: str, config: AliasConfig) -> Warning:
+def _warning(number: int, message: str, hint: str, config: Alias) -> Warning:
     return Warning(message, hint=hint, obj=config.where(), id=f"minio_backend.W{number:03d}")
 
 
 # -- checks on one alias ----------------------------------------------------------------------
 
 
-def check_connection(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_connection(config: Alias) -> Iterable[CheckMessage]:
     if not config.raw.get("MINIO_ENDPOINT"):
         yield _error(1, "MINIO_ENDPOINT is not set.", "Set it to the server's host[:port].", config)
     missing = [key for key in ("MINIO_ACCESS_KEY", "MINIO_SECRET_KEY") if not config.raw.get(key)]
@@ -94,7 +65,7 @@ def check_connection(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-def check_option_values(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_option_values(config: Alias) -> Iterable[CheckMessage]:
     """Misspelled keys, wrong types and values, and buckets listed as both private and public."""
     for key in config.raw:
         if key not in OPTION_KEYS:
@@ -110,7 +81,7 @@ def check_option_values(config: AliasConfig) -> Iterable[CheckMessage]:
             yield _error(5, str(problem), "Fix the value as the message says.", config)
 
 
-def check_external_endpoint(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_external_endpoint(config: Alias) -> Iterable[CheckMessage]:
     raw = config.raw
     if raw.get("MINIO_EXTERNAL_ENDPOINT") and "MINIO_EXTERNAL_ENDPOINT_USE_HTTPS" not in raw:
         scheme = "https" if raw.get("MINIO_USE_HTTPS") else "http"
@@ -123,11 +94,12 @@ def check_external_endpoint(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-def check_static_bucket(config: AliasConfig) -> Iterable[CheckMessage]:
-    if not config.is_static or config.options is None:
+def check_static_bucket(config: Alias) -> Iterable[CheckMessage]:
+    options = config.parsed()
+    if not config.is_static or options is None:
         return
-    static = config.options.static_bucket
-    if static in config.options.private_buckets:
+    static = options.static_bucket
+    if static in options.private_buckets:
         yield _error(
             6,
             f"The static files bucket {static!r} is listed in MINIO_PRIVATE_BUCKETS.",
@@ -136,8 +108,8 @@ def check_static_bucket(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-def check_url_cache(config: AliasConfig) -> Iterable[CheckMessage]:
-    options = config.options
+def check_url_cache(config: Alias) -> Iterable[CheckMessage]:
+    options = config.parsed()
     if options is None or not options.url_caching_enabled:
         return
     expiry = int(options.url_expiry.total_seconds())
@@ -158,7 +130,7 @@ def check_url_cache(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-def check_url_schemes_ignored(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_url_schemes_ignored(config: Alias) -> Iterable[CheckMessage]:
     if config.raw.get("MINIO_URL_SCHEMES"):
         yield _warning(
             30,
@@ -168,9 +140,9 @@ def check_url_schemes_ignored(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-def check_collectstatic_command(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_collectstatic_command(config: Alias) -> Iterable[CheckMessage]:
     """The static storage's speed-ups need this app's collectstatic (or storage.collecting())."""
-    if not config.is_static or config.alias != "staticfiles":
+    if not config.is_static or config.name != "staticfiles":
         return
     from django.core.management import get_commands
 
@@ -197,7 +169,7 @@ def _importable(path: str) -> str | None:
     return None
 
 
-def check_credentials(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_credentials(config: Alias) -> Iterable[CheckMessage]:
     """E020 provider together with static keys, E021 session token without keys, E022 bad provider."""
     raw = config.raw
     parsed = {
@@ -226,7 +198,7 @@ def check_credentials(config: AliasConfig) -> Iterable[CheckMessage]:
             )
 
 
-def check_encryption(config: AliasConfig) -> Iterable[CheckMessage]:
+def check_encryption(config: Alias) -> Iterable[CheckMessage]:
     """E023 encryption options that do not go together, E024 a bad SSE-C key, W020 SSE-C over http."""
     raw = config.raw
     parsed = {
@@ -263,9 +235,10 @@ def check_encryption(config: AliasConfig) -> Iterable[CheckMessage]:
         )
 
 
-# Add checks that look at one alias here (an AliasConfig in, CheckMessages out).
-def check_conditional_writes(config: AliasConfig) -> Iterable[CheckMessage]:
-    if config.options is None or config.options.conditional_writes is not False:
+# Add checks that look at one alias here (an Alias in, CheckMessages out).
+def check_conditional_writes(config: Alias) -> Iterable[CheckMessage]:
+    options = config.parsed()
+    if options is None or options.conditional_writes is not False:
         return
     yield _warning(
         12,
@@ -277,7 +250,7 @@ def check_conditional_writes(config: AliasConfig) -> Iterable[CheckMessage]:
     )
 
 
-ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
+ALIAS_CHECKS: list[Callable[[Alias], Iterable[CheckMessage]]] = [
     check_connection,
     check_option_values,
     check_external_endpoint,
@@ -294,10 +267,10 @@ ALIAS_CHECKS: list[Callable[[AliasConfig], Iterable[CheckMessage]]] = [
 # -- checks across aliases ---------------------------------------------------------------------
 
 
-def check_bucket_agreement(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
-    valid = [buckets.MinioAlias(c.alias, c.options, c.is_static) for c in configs if c.options is not None]
+def check_bucket_agreement(configs: list[Alias]) -> Iterable[CheckMessage]:
+    valid = [config for config in configs if config.parsed() is not None]
     try:
-        buckets.plan_for(valid)
+        plan_for(valid)
     except ConfigurationError as error:
         yield Error(
             str(error),
@@ -307,19 +280,12 @@ def check_bucket_agreement(configs: list[AliasConfig]) -> Iterable[CheckMessage]
         )
 
 
-def check_policy_hooks(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
-    declared = {
-        (buckets.MinioAlias(c.alias, c.options, c.is_static).endpoint, bucket)
-        for c in configs
-        if c.options is not None
-        for bucket in buckets.MinioAlias(c.alias, c.options, c.is_static).buckets()
-    }
-    for config in configs:
-        if config.options is None:
-            continue
-        endpoint = buckets.MinioAlias(config.alias, config.options, config.is_static).endpoint
+def check_policy_hooks(configs: list[Alias]) -> Iterable[CheckMessage]:
+    valid = [config for config in configs if config.parsed() is not None]
+    declared = {(config.endpoint, bucket) for config in valid for bucket in config.buckets()}
+    for config in valid:
         for bucket, _policy in config.options.policy_hooks:
-            if (endpoint, bucket) not in declared:
+            if (config.endpoint, bucket) not in declared:
                 yield _warning(
                     2,
                     f"MINIO_POLICY_HOOKS names bucket {bucket!r}, which no alias declares, "
@@ -329,17 +295,17 @@ def check_policy_hooks(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
                 )
 
 
-def check_static_shared_with_media(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
-    statics = {c.options.static_bucket: c for c in configs if c.is_static and c.options is not None}
-    for config in configs:
-        if config.is_static or config.options is None:
+def check_static_shared_with_media(configs: list[Alias]) -> Iterable[CheckMessage]:
+    valid = [config for config in configs if config.parsed() is not None]
+    statics = {c.options.static_bucket: c for c in valid if c.is_static}
+    for config in valid:
+        if config.is_static:
             continue
-        media = buckets.MinioAlias(config.alias, config.options, False).buckets()
-        for bucket in sorted(set(media) & set(statics)):
+        for bucket in sorted(set(config.buckets()) & set(statics)):
             yield _warning(
                 3,
-                f"Bucket {bucket!r} is both the static files bucket of {statics[bucket].alias!r} and a "
-                f"media bucket of {config.alias!r}.",
+                f"Bucket {bucket!r} is both the static files bucket of {statics[bucket].name!r} and a "
+                f"media bucket of {config.name!r}.",
                 "Keep uploads and static files in separate buckets; clean_orphaned_minio_files never "
                 "cleans the static bucket.",
                 config,
@@ -364,12 +330,12 @@ def _ignored_storage_settings() -> dict[str, str]:
     ignored = {}
     for alias, name in OLD_STORAGE_SETTINGS.items():
         backend = getattr(settings, name, None)
-        if isinstance(backend, str) and buckets.backend_class({"BACKEND": backend}) is not None:
+        if isinstance(backend, str) and role_of(backend) in STORAGE_ROLES:
             ignored[alias] = backend
     return ignored
 
 
-def _what_to_paste(readers: list[AliasConfig], ignored: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
+def _what_to_paste(readers: list[Alias], ignored: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
     """alias -> (backend, reads the MINIO dict, has OPTIONS of its own), and what W005 says."""
     paste = {
         alias: (entry.get("BACKEND", ""), False, bool(entry.get("OPTIONS")))
@@ -377,10 +343,10 @@ def _what_to_paste(readers: list[AliasConfig], ignored: dict[str, str]) -> tuple
     }
     said, bare = [], []
     for config in readers:
-        if buckets.backend_class(settings.STORAGES.get(config.alias, {})):
-            paste[config.alias] = (paste[config.alias][0], True, False)
-            old = OLD_STORAGE_SETTINGS.get(config.alias)
-            bare.append(old if old and _old_setting_in_use(old) else f"STORAGES[{config.alias!r}]")
+        if role_of(settings.STORAGES.get(config.name, {}).get("BACKEND", "")) in STORAGE_ROLES:
+            paste[config.name] = (paste[config.name][0], True, False)
+            old = OLD_STORAGE_SETTINGS.get(config.name)
+            bare.append(old if old and _old_setting_in_use(old) else f"STORAGES[{config.name!r}]")
         else:  # no MinIO alias at all: the fields build MinioBackend(...) themselves
             paste["minio"] = ("django_minio_backend.models.MinioBackend", True, False)
             said.append(
@@ -395,7 +361,7 @@ def _what_to_paste(readers: list[AliasConfig], ignored: dict[str, str]) -> tuple
     return paste, said
 
 
-def check_top_level_settings(configs: list[AliasConfig]) -> Iterable[CheckMessage]:
+def check_top_level_settings(configs: list[Alias]) -> Iterable[CheckMessage]:
     """W005: storages configured the 3.x way. Says which, and prints the STORAGES block to paste."""
     readers = [c for c in configs if c.top_level] if uses_top_level_settings() else []
     ignored = _ignored_storage_settings()
@@ -413,8 +379,8 @@ def check_top_level_settings(configs: list[AliasConfig]) -> Iterable[CheckMessag
     )
 
 
-# Add checks that compare aliases here (every MinIO AliasConfig in, CheckMessages out).
-STORAGES_CHECKS: list[Callable[[list[AliasConfig]], Iterable[CheckMessage]]] = [
+# Add checks that compare aliases here (every MinIO Alias in, CheckMessages out).
+STORAGES_CHECKS: list[Callable[[list[Alias]], Iterable[CheckMessage]]] = [
     check_bucket_agreement,
     check_policy_hooks,
     check_static_shared_with_media,
@@ -422,37 +388,14 @@ STORAGES_CHECKS: list[Callable[[list[AliasConfig]], Iterable[CheckMessage]]] = [
 ]
 
 
-def alias_configs() -> list[AliasConfig]:
-    configs = []
-    for entry in buckets.minio_entries():
-        try:
-            options = parse_options(entry.raw)
-        except ConfigurationError:
-            options = None
-        configs.append(AliasConfig(entry.alias, entry.backend, entry.raw, options, entry.top_level))
-    return configs
-
-
-def check_multibucket_aliases() -> Iterable[CheckMessage]:
+def check_multibucket_aliases(routers: list[Alias]) -> Iterable[CheckMessage]:
     """Each MinioMultiBucketStorage alias: its MINIO_URL_SCHEMES and the aliases they name."""
-    from .multibucket import MinioMultiBucketStorage
-
-    for alias, entry in settings.STORAGES.items():
-        try:
-            backend = import_string(entry.get("BACKEND", ""))
-        except ImportError:
-            continue
-        if not (isinstance(backend, type) and issubclass(backend, MinioMultiBucketStorage)):
-            continue
-        try:
-            problems = backend(**entry.get("OPTIONS", {})).configuration_problems()
-        except ConfigurationError as error:
-            problems = [str(error)]
-        for problem in problems:
+    for router in routers:
+        for problem in router_problems(router):
             yield Error(
                 problem,
                 hint="Map each scheme to a STORAGES alias whose BACKEND is MinioBackend.",
-                obj=f"STORAGES[{alias!r}]['OPTIONS']",
+                obj=f"STORAGES[{router.name!r}]['OPTIONS']",
                 id="minio_backend.E030",
             )
 
@@ -460,7 +403,7 @@ def check_multibucket_aliases() -> Iterable[CheckMessage]:
 def run_all(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every MinIO check on every MinIO alias of settings.STORAGES. Makes no network request."""
     try:
-        configs = alias_configs()
+        aliases = all_aliases()
     except ConfigurationError as error:  # the top-level settings contradict each other
         return [
             Error(
@@ -470,7 +413,8 @@ def run_all(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 id="minio_backend.E005",
             )
         ]
-    messages: list[CheckMessage] = list(check_multibucket_aliases())
+    configs = [alias for alias in aliases if alias.role in STORAGE_ROLES]
+    messages: list[CheckMessage] = list(check_multibucket_aliases([a for a in aliases if a.role == ROUTER]))
     for config in configs:
         for check in ALIAS_CHECKS:
             messages.extend(check(config))

@@ -51,3 +51,11 @@ class BucketMissingError(StorageServerError):
 
 class UploadSizeError(ValueError):
     """A save()'s content ended before its declared size, or went on past it. Nothing was stored."""
+
+
+class UploadFailed(StorageServerError):
+    """An upload queued by the collectstatic context failed. ``name`` is the file's name."""
+
+    def __init__(self, name: str, error: BaseException) -> None:
+        super().__init__(f"Uploading static file {name!r} failed: {error}")
+        self.name = name

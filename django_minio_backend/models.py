@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from .core.health import MinioServerStatus
 from .errors import ConfigurationError, PrivatePublicMixedError
-from .health import MinioServerStatus
-from .manifest import MinioManifestStaticStorage
-from .multibucket import MinioMultiBucketStorage
-from .storage import MinioBackend, MinioBackendStatic
+from .staticfiles.backend import MinioBackendStatic
+from .staticfiles.manifest import MinioManifestStaticStorage
+from .storage.backend import MinioBackend
+from .storage.multibucket import MinioMultiBucketStorage
 
 __all__ = [
     "ConfigurationError",

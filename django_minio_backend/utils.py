@@ -6,8 +6,8 @@ from typing import Any
 
 from django.conf import settings
 
+from .core.health import MinioServerStatus
 from .errors import ConfigurationError, PrivatePublicMixedError
-from .health import MinioServerStatus
 from .models import get_iso_date, iso_date_prefix  # defined there: 4.x migrations name that path
 
 __all__ = [

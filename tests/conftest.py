@@ -2,9 +2,9 @@ import uuid
 
 import pytest
 
-from django_minio_backend.client import ObjectStore
+from django_minio_backend.conf.options import parse_options
+from django_minio_backend.core.store import ObjectStore
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import parse_options
 from django_minio_backend.testing import create_declared_buckets, storages_for
 
 from .helpers import CountingPoolManager

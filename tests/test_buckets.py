@@ -13,9 +13,14 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from minio.error import S3Error
 
-from django_minio_backend import apps, buckets, startup
+from django_minio_backend import apps
+from django_minio_backend.conf.buckets import BucketSpec, plan_buckets
+from django_minio_backend.core import state
+from django_minio_backend.core.buckets import public_read_policy, public_read_statement
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend
+from django_minio_backend.ops import startup
+from django_minio_backend.ops.buckets import initialize_buckets, wanted_policy
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 STATIC = "django_minio_backend.models.MinioBackendStatic"
@@ -64,7 +69,7 @@ def test_plan_reads_settings_only(settings, s3_server, counter):
     settings.STORAGES = storages_for(
         s3_server, private=["p-a"], public=["p-b"], default="p-c", static="p-s", MINIO_HTTP_CLIENT=counter
     )
-    plan = {spec.bucket: spec.visibility for spec in buckets.plan_buckets()}
+    plan = {spec.bucket: spec.visibility for spec in plan_buckets()}
     assert plan == {"p-a": "private", "p-b": "public", "p-c": "private", "p-s": "public"}
     assert counter.requests == []
 
@@ -72,7 +77,7 @@ def test_plan_reads_settings_only(settings, s3_server, counter):
 def test_plan_rejects_a_bucket_public_in_one_alias_and_private_in_another(settings, s3_server):
     settings.STORAGES = storages_for(s3_server, private=["shared-b"], static="shared-b")
     with pytest.raises(ConfigurationError, match="shared-b"):
-        buckets.plan_buckets()
+        plan_buckets()
     with pytest.raises(CommandError, match="shared-b"):
         call_command("initialize_buckets", stdout=io.StringIO())
 
@@ -84,7 +89,7 @@ def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_serve
     settings.STORAGES = storages_for(
         s3_server, private=private, public=public, static=static, MINIO_HTTP_CLIENT=counter
     )
-    results = buckets.initialize_buckets()
+    results = initialize_buckets()
     assert all(result.ok for result in results)
     assert len(results) == 7
     # Per bucket: one GetBucketPolicy (says "no such bucket"), one CreateBucket, and for the
@@ -96,10 +101,10 @@ def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_serve
     for bucket in private:
         assert policy_of(s3_server, bucket) is None
     for bucket in [*public, static]:
-        assert policy_of(s3_server, bucket) == buckets.public_read_policy(bucket)
+        assert policy_of(s3_server, bucket) == public_read_policy(bucket)
 
     counter.reset()
-    again = buckets.initialize_buckets()
+    again = initialize_buckets()
     assert [result.changes for result in again] == [[]] * 7
     assert counter.methods() == ["GET"] * 7  # one read per bucket, no write
 
@@ -151,12 +156,12 @@ def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_
             },
         ],
     }
-    buckets.set_policy(s3_server.client(), bucket, listable)
+    s3_server.client().set_bucket_policy(bucket_name=bucket, policy=json.dumps(listable))
     assert anonymous.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 200
     settings.STORAGES = storages_for(s3_server, public=[bucket])
     call_command("initialize_buckets", stdout=io.StringIO())
     assert anonymous.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
-    assert policy_of(s3_server, bucket) == buckets.public_read_policy(bucket)
+    assert policy_of(s3_server, bucket) == public_read_policy(bucket)
 
 
 def test_policy_hooks_apply_after_visibility_and_are_idempotent(settings, s3_server, counter):
@@ -176,11 +181,11 @@ def test_policy_hooks_apply_after_visibility_and_are_idempotent(settings, s3_ser
     settings.STORAGES = storages_for(
         s3_server, private=[bucket], MINIO_POLICY_HOOKS=[(bucket, hook)], MINIO_HTTP_CLIENT=counter
     )
-    [result] = buckets.initialize_buckets()
+    [result] = initialize_buckets()
     assert result.changes == ["create private bucket", "apply MINIO_POLICY_HOOKS policy"]
     assert policy_of(s3_server, bucket) == hook
     counter.reset()
-    [again] = buckets.initialize_buckets()
+    [again] = initialize_buckets()
     assert again.changes == [] and len(counter.requests) == 1
 
 
@@ -232,7 +237,7 @@ def test_bucket_check_on_save_creates_once_per_process(settings, s3_server, coun
     )
     assert [path for _, path in counter.requests if path == f"/{bucket}"] == []  # no bucket request
     assert ("PUT", f"/{bucket}/two.txt") in counter.requests
-    assert policy_of(s3_server, bucket) == buckets.public_read_policy(bucket)
+    assert policy_of(s3_server, bucket) == public_read_policy(bucket)
 
 
 def test_start_up_check_is_off_by_default_and_makes_no_request(settings, s3_server, counter):
@@ -241,7 +246,7 @@ def test_start_up_check_is_off_by_default_and_makes_no_request(settings, s3_serv
     assert counter.requests == []
 
 
-def test_start_up_check_runs_once_per_process_for_every_alias(settings, s3_server, counter, monkeypatch):
+def test_start_up_check_runs_once_per_process_for_every_alias(settings, s3_server, counter):
     media, static = unique("ib-start"), unique("ib-start-static")
     settings.STORAGES = storages_for(
         s3_server,
@@ -250,7 +255,7 @@ def test_start_up_check_runs_once_per_process_for_every_alias(settings, s3_serve
         MINIO_CONSISTENCY_CHECK_ON_START=True,
         MINIO_HTTP_CLIENT=counter,
     )
-    monkeypatch.setattr(apps, "_startup_done", False)
+    state.reset()  # as in a new process
     apps.run_startup_check()
     apps.run_startup_check()  # a second AppConfig.ready() in the same process does nothing
     assert s3_server.client().bucket_exists(bucket_name=media)
@@ -278,10 +283,10 @@ def test_start_up_check_logs_an_unreachable_server_and_goes_on(settings, caplog)
 
 
 def test_wanted_policy_keeps_statements_for_named_principals():
-    spec = buckets.BucketSpec("http://x", "keep-me", False, options=None)
+    spec = BucketSpec("http://x", "keep-me", False, options=None)
     named = {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:user/app"]}, "Action": "s3:*"}
-    current = {"Version": "2012-10-17", "Statement": [named, buckets._public_read_statement("keep-me")]}
-    assert buckets.wanted_policy(spec, current) == {"Version": "2012-10-17", "Statement": [named]}
+    current = {"Version": "2012-10-17", "Statement": [named, public_read_statement("keep-me")]}
+    assert wanted_policy(spec, current) == {"Version": "2012-10-17", "Statement": [named]}
     spec.public = True
-    wanted = buckets.wanted_policy(spec, current)
-    assert wanted["Statement"] == [named, buckets._public_read_statement("keep-me")]
+    wanted = wanted_policy(spec, current)
+    assert wanted["Statement"] == [named, public_read_statement("keep-me")]

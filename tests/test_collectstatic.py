@@ -20,13 +20,13 @@ from django.test import override_settings
 from minio.sse import SseS3
 
 import django_minio_backend
-from django_minio_backend import buckets, checks
-from django_minio_backend.compression import fingerprint_path
-from django_minio_backend.manifest import IMMUTABLE
+from django_minio_backend import checks
+from django_minio_backend.errors import UploadFailed
 from django_minio_backend.models import MinioBackendStatic, MinioManifestStaticStorage
-from django_minio_backend.parallel import UploadFailed
-from django_minio_backend.staticfiles import CollectSession, Entry, StaticStore
-from django_minio_backend.testing import start_server
+from django_minio_backend.staticfiles.manifest import IMMUTABLE
+from django_minio_backend.staticfiles.session import CollectSession, Entry, StaticStore
+from django_minio_backend.storage.compression import fingerprint_path
+from django_minio_backend.testing import create_bucket, start_server
 from django_minio_backend.testing.cleanup import empty_bucket
 
 from .conftest import PUBLIC
@@ -48,7 +48,7 @@ def static_bucket(s3_server):
     """A fresh public bucket per test, so request counts start clean."""
     bucket = f"st-{uuid.uuid4().hex[:12]}"
     client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
+    create_bucket(client, bucket, public=True)
     yield bucket
     empty_bucket(s3_server, bucket, client=client)
     client.remove_bucket(bucket_name=bucket)
@@ -510,7 +510,7 @@ def test_an_sse_upload_is_not_uploaded_again_when_unchanged(use_static, minio_se
     make_sources(source, 4)
     bucket = f"sse-{uuid.uuid4().hex[:12]}"
     client = sse_server.client()
-    buckets.create_bucket(client, bucket, region=sse_server.region, public=True)
+    create_bucket(client, bucket, public=True)
     storage = MinioBackendStatic(
         sse=SseS3(),
         **sse_server.storage_options(

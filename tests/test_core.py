@@ -21,11 +21,11 @@ from django.core.management import call_command
 from minio.commonconfig import ENABLED, Filter
 from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 
-from django_minio_backend import writes
-from django_minio_backend.client import ObjectStore
+from django_minio_backend.conf.options import parse_options
+from django_minio_backend.core import conditional
+from django_minio_backend.core.store import ObjectStore
 from django_minio_backend.errors import BucketMissingError, UploadSizeError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic
-from django_minio_backend.options import parse_options
 from django_minio_backend.testing import empty_bucket
 
 from .conftest import PRIVATE
@@ -144,7 +144,7 @@ def test_concurrent_first_use_builds_one_pool_and_one_client(storage):
 
     def first_use():
         barrier.wait()
-        seen.append((storage.client, storage.store.http))
+        seen.append((storage.client, storage.store.connection.http))
 
     threads = [threading.Thread(target=first_use) for _ in range(8)]
     for thread in threads:
@@ -399,14 +399,15 @@ def test_a_killed_save_leaves_nothing_a_reader_takes_for_the_file_and_the_cleane
 
 def test_a_claimed_name_is_not_taken_by_another_save(storage, name):
     store = storage.store
-    writes.claim(store, store.key(f"{name}/c.txt"))
+    conditional.claim(store.connection, store.bucket, store.key(f"{name}/c.txt"))
     saved = storage.save(f"{name}/c.txt", ContentFile(b"mine"))
     assert saved != f"{name}/c.txt"
     assert stored(storage, saved) == b"mine"
 
 
 def test_initialize_buckets_installs_the_abort_incomplete_uploads_rule_once(minio_settings, s3_server):
-    from django_minio_backend import buckets
+    from django_minio_backend.core.buckets import LIFECYCLE_RULE_ID
+    from django_minio_backend.ops.buckets import initialize_buckets
 
     client = s3_server.client()
     keep = Rule(
@@ -419,12 +420,12 @@ def test_initialize_buckets_installs_the_abort_incomplete_uploads_rule_once(mini
     options = minio_settings.STORAGES["default"]["OPTIONS"]
     options["MINIO_ABORT_INCOMPLETE_UPLOADS_DAYS"] = 2
     try:
-        first = {r.spec.bucket: r for r in buckets.initialize_buckets()}
+        first = {r.spec.bucket: r for r in initialize_buckets()}
         assert any("abort incomplete multipart uploads after 2 day" in c for c in first[PRIVATE].changes)
         rules = {rule.rule_id: rule for rule in client.get_bucket_lifecycle(bucket_name=PRIVATE).rules}
-        assert rules[buckets.LIFECYCLE_RULE_ID].abort_incomplete_multipart_upload.days_after_initiation == 2
+        assert rules[LIFECYCLE_RULE_ID].abort_incomplete_multipart_upload.days_after_initiation == 2
         assert "users-own-rule" in rules
-        second = {r.spec.bucket: r for r in buckets.initialize_buckets()}
+        second = {r.spec.bucket: r for r in initialize_buckets()}
         assert second[PRIVATE].changes == []
     finally:
         client.delete_bucket_lifecycle(bucket_name=PRIVATE)

@@ -13,9 +13,9 @@ from django.core.checks import run_checks
 from django.core.files.base import ContentFile
 from minio.credentials import AssumeRoleProvider, Credentials, Provider
 
+from django_minio_backend.conf.options import MiB, parse_options
 from django_minio_backend.errors import ConfigurationError, StorageServerError
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import MiB, parse_options
 
 from .conftest import PRIVATE
 from .helpers import CountingPoolManager

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from django_minio_backend.options import OPTION_TABLE, TOP_LEVEL_FALLBACK_KEYS
+from django_minio_backend.conf.options import OPTION_TABLE
+from django_minio_backend.conf.sources import TOP_LEVEL_FALLBACK_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ("README.md", "MIGRATIONS.md", "CONTRIBUTE.md")

@@ -25,10 +25,12 @@ from django.db.migrations.writer import MigrationWriter
 from django.test import override_settings
 
 from django_minio_backend import checks
-from django_minio_backend.buckets import minio_entries, plan_buckets
+from django_minio_backend.conf.aliases import storage_aliases
+from django_minio_backend.conf.buckets import plan_buckets
+from django_minio_backend.conf.options import parse_options
+from django_minio_backend.conf.sources import top_level_settings
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic, iso_date_prefix
-from django_minio_backend.options import parse_options, top_level_settings
 from django_minio_backend.testing import create_declared_buckets, storages_for
 
 from .conftest import PRIVATE, PUBLIC, STATIC
@@ -270,8 +272,12 @@ def test_3x_fields_with_instances_and_no_minio_alias(settings, s3_server, s3_buc
     }
     set_top_level(settings, s3_server)
     save_and_fetch(MinioBackend(bucket_name=PRIVATE))
-    (entry,) = minio_entries()
-    assert (entry.alias, entry.backend, entry.top_level) == ("default", MinioBackend, True)
+    (entry,) = storage_aliases()
+    assert (entry.name, entry.backend, entry.top_level) == (
+        "default",
+        "django_minio_backend.models.MinioBackend",
+        True,
+    )
     assert {spec.bucket for spec in plan_buckets()} == {PRIVATE, PUBLIC}  # initialize_buckets' plan
     (warning,) = checks.run_all()
     assert 'pass it storage_name="minio"' in warning.msg

@@ -10,10 +10,10 @@ import pytest
 from django.core.checks import run_checks
 from django.core.files.base import ContentFile
 
+from django_minio_backend.conf.options import MiB, parse_options
+from django_minio_backend.core.conditional import CLAIM_HEADER
 from django_minio_backend.errors import ConfigurationError, StorageServerError
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import MiB, parse_options
-from django_minio_backend.writes import CLAIM_HEADER
 
 from .conftest import PRIVATE
 from .helpers import CountingPoolManager

@@ -11,9 +11,9 @@ import pytest
 import urllib3
 from django.core.management import CommandError, call_command
 
-from django_minio_backend import health
+from django_minio_backend.conf.options import parse_options
+from django_minio_backend.core import health
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import parse_options
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 

@@ -9,7 +9,7 @@ import pytest
 import urllib3
 from django.core.files.base import ContentFile
 
-from django_minio_backend.client import POOL_SIZE
+from django_minio_backend.core.connection import POOL_SIZE
 from django_minio_backend.models import MinioBackend
 
 from .conftest import PRIVATE
@@ -68,7 +68,7 @@ def test_16_threads_x_200_mixed_operations(minio_settings, proxy, name):
     problems = [problem for _, found, _ in results for problem in found]
     assert problems == []
     assert sum(done for done, _, _ in results) == THREADS * OPS_PER_THREAD
-    pool = storage.store.http.connection_from_url(storage.base_url)
+    pool = storage.store.connection.http.connection_from_url(storage.base_url)
     # urllib3 counts every connection object it creates, and each holds at most one socket: the
     # storage never had more than POOL_SIZE connections open, and never had to discard one.
     assert pool.num_connections <= POOL_SIZE

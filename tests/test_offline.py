@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.files.base import ContentFile
 
+from django_minio_backend.conf.options import DEFAULT_MEDIA_BUCKET
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import DEFAULT_MEDIA_BUCKET
 
 from .helpers import CountingPoolManager
 

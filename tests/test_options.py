@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import storages
 
+from django_minio_backend.conf.options import OPTION_TABLE, StorageOptions, parse_options
+from django_minio_backend.conf.sources import with_top_level_fallbacks
 from django_minio_backend.errors import ConfigurationError, PrivatePublicMixedError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic
-from django_minio_backend.options import OPTION_TABLE, StorageOptions, parse_options
 
 BASE = {"MINIO_ENDPOINT": "s3.local:9000", "MINIO_ACCESS_KEY": "a", "MINIO_SECRET_KEY": "s"}
 
@@ -80,10 +81,11 @@ def test_bucket_in_both_lists_raises_private_public_mixed_error():
 def test_cache_keys_fall_back_to_top_level_settings(settings):
     settings.MINIO_URL_CACHING_ENABLED = True
     settings.MINIO_URL_CACHE_PREFIX = "legacy_"
-    options = parse_options(BASE)
+    options = parse_options(with_top_level_fallbacks(BASE))
     assert options.url_caching_enabled is True
     assert options.url_cache_prefix == "legacy_"
-    assert parse_options({**BASE, "MINIO_URL_CACHE_PREFIX": "opt_"}).url_cache_prefix == "opt_"
+    assert parse_options(with_top_level_fallbacks({**BASE, "MINIO_URL_CACHE_PREFIX": "opt_"})).url_cache_prefix == "opt_"
+    assert parse_options(BASE).url_caching_enabled is False  # parsing itself reads no settings
 
 
 def test_cache_timeout_is_clamped_to_the_url_expiry():

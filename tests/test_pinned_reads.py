@@ -11,7 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from django_minio_backend.errors import ObjectChangedError, StorageServerError
-from django_minio_backend.files import MinioFile, ObjectReader
+from django_minio_backend.files.reader import MinioFile, ObjectReader
 
 from .conftest import PRIVATE
 from .helpers import CountingPoolManager
@@ -112,19 +112,22 @@ def test_open_read_is_one_get_and_a_re_read_carries_if_match(minio_settings, nam
     pool.clear()
 
 
-# A fetcher that behaves like a gateway which ignores If-Match or Range: it answers with a real
-# server response, but for the wrong version or the wrong bytes. The reader must still refuse.
+class IgnoringGateway:
+    """Stands where the ObjectStore does, like a gateway which ignores If-Match or Range: it answers
+    with a real server response, but for the wrong version or the wrong bytes. The reader must
+    still refuse."""
+
+    def __init__(self, client, first_key, later):
+        self.client, self.first_key, self.later = client, first_key, later
+
+    def get(self, name, *, offset=0, etag=None):
+        if etag is None:
+            return self.client.get_object(bucket_name=PRIVATE, object_name=self.first_key)
+        return self.later(self.client, offset)
 
 
 def _reader(s3_server, first_key, later):
-    client = s3_server.client()
-
-    def fetch(offset, etag):
-        if etag is None:
-            return client.get_object(bucket_name=PRIVATE, object_name=first_key)
-        return later(client, offset)
-
-    return ObjectReader(fetch, first_key)
+    return ObjectReader(IgnoringGateway(s3_server.client(), first_key, later), first_key)
 
 
 def test_a_re_read_of_another_version_is_refused_even_if_if_match_was_ignored(s3_server, storage, name):

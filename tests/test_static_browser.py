@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from django_minio_backend import buckets
 from django_minio_backend.models import MinioBackendStatic
+from django_minio_backend.testing import create_bucket
 from django_minio_backend.testing.cleanup import empty_bucket
 
 from .test_example_browser import CHROMIUM, CHROMIUM_ARGS
@@ -37,7 +37,7 @@ def chromium() -> str:
 def static_bucket(s3_server):
     bucket = f"br-{uuid.uuid4().hex[:12]}"
     client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
+    create_bucket(client, bucket, public=True)
     yield bucket
     empty_bucket(s3_server, bucket, client=client)
     client.remove_bucket(bucket_name=bucket)

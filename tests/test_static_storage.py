@@ -10,9 +10,9 @@ import urllib3
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from django_minio_backend import buckets
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic, MinioManifestStaticStorage
+from django_minio_backend.testing import create_bucket
 from django_minio_backend.testing.cleanup import empty_bucket
 
 from .conftest import PUBLIC
@@ -25,7 +25,7 @@ anonymous = urllib3.PoolManager()
 def static_bucket(s3_server):
     bucket = f"sg-{uuid.uuid4().hex[:12]}"
     client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
+    create_bucket(client, bucket, public=True)
     yield bucket
     empty_bucket(s3_server, bucket, client=client)
     client.remove_bucket(bucket_name=bucket)

@@ -409,7 +409,7 @@ def test_non_seekable_stream_saved_under_a_taken_name_is_stored_whole(storage, n
 
 
 def test_replayable_stream_rewinds_within_its_limit_and_refuses_beyond():
-    from django_minio_backend.uploads import Replayable
+    from django_minio_backend.core.plan import Replayable
 
     replay = Replayable(NonSeekableStream(b"0123456789", chunk=4), limit=8)
     assert replay.read(4) + replay.read(4) == b"01234567"

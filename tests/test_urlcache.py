@@ -14,8 +14,9 @@ import urllib3
 from django.core.cache import caches
 from django.core.files.base import ContentFile
 
-from django_minio_backend import checks, urlcache
+from django_minio_backend import checks
 from django_minio_backend.models import MinioBackend
+from django_minio_backend.storage import urlcache
 from django_minio_backend.testing._process import free_ports
 
 from .conftest import PRIVATE, PUBLIC

@@ -13,9 +13,9 @@ import time
 import boto3
 import pytest
 
+from django_minio_backend.conf.options import MiB
 from django_minio_backend.errors import ReadOnlyStorageError
 from django_minio_backend.models import MinioBackend
-from django_minio_backend.options import MiB
 
 from .conftest import PRIVATE
 

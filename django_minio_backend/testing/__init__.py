@@ -19,7 +19,7 @@ The pytest plugin (``django_minio_backend.testing.pytest_plugin``) provides the 
 
 from typing import TYPE_CHECKING, Any
 
-from .cleanup import empty_all_buckets, empty_bucket
+from .cleanup import create_bucket, empty_all_buckets, empty_bucket
 from .servers import KINDS, RunningServer, S3Server, planned_kind, shared_server, start_server
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ __all__ = [
     "KINDS",
     "RunningServer",
     "S3Server",
+    "create_bucket",
     "create_declared_buckets",
     "empty_all_buckets",
     "empty_bucket",

@@ -1,4 +1,4 @@
-"""Remove test data from an S3 server through minio's public API."""
+"""Create and empty test buckets on an S3 server through minio's public API."""
 
 from __future__ import annotations
 
@@ -39,3 +39,23 @@ def empty_all_buckets(server: S3Server) -> int:
     """
     client = server.client()
     return sum(empty_bucket(server, bucket.name, client=client) for bucket in client.list_buckets())
+
+
+def create_bucket(client: Minio, bucket: str, *, public: bool = False) -> bool:
+    """Create ``bucket`` unless it exists; a public one gets the package's read-only policy
+    (anonymous GetObject, never listing). True when it was created."""
+    import json
+
+    from minio.error import S3Error
+
+    from ..core.buckets import ALREADY_THERE, public_read_policy
+
+    try:
+        client.make_bucket(bucket_name=bucket)
+    except S3Error as error:
+        if error.code not in ALREADY_THERE:
+            raise
+        return False
+    if public:
+        client.set_bucket_policy(bucket_name=bucket, policy=json.dumps(public_read_policy(bucket)))
+    return True

@@ -24,12 +24,12 @@ from .servers import RunningServer, S3Server, shared_server
 
 def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of ``storages`` (default: settings.STORAGES) with every MinIO alias on ``server``."""
-    from ..buckets import backend_class
-    from ..options import alias_raw_options
+    from ..conf.aliases import STORAGE_ROLES, role_of
+    from ..conf.sources import alias_raw_options
 
     rewritten: dict[str, Any] = {}
     for alias, config in (settings.STORAGES if storages is None else storages).items():
-        if backend_class(config) is None:
+        if role_of(config.get("BACKEND", "")) not in STORAGE_ROLES:
             rewritten[alias] = config
             continue
         options = {
@@ -43,11 +43,12 @@ def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) ->
 
 
 def create_declared_buckets(storages: Mapping[str, Any] | None = None) -> None:
-    """Create every bucket the MinIO aliases declare, with its policy (see ``buckets.py``).
+    """Create every bucket the MinIO aliases declare, with its policy (see ``ops/buckets.py``).
 
     Raises RuntimeError naming each bucket that could not be made ready.
     """
-    from ..buckets import initialize_buckets, plan_buckets
+    from ..conf.buckets import plan_buckets
+    from ..ops.buckets import initialize_buckets
 
     failed = [result for result in initialize_buckets(plan_buckets(storages)) if not result.ok]
     if failed:
@@ -57,7 +58,7 @@ def create_declared_buckets(storages: Mapping[str, Any] | None = None) -> None:
 
 def empty_declared_buckets(server: S3Server, storages: Mapping[str, Any] | None = None) -> int:
     """Delete every object in the buckets the MinIO aliases declare; returns how many."""
-    from ..buckets import plan_buckets
+    from ..conf.buckets import plan_buckets
 
     declared = {spec.bucket for spec in plan_buckets(storages) if spec.public is not None}
     client = server.client()

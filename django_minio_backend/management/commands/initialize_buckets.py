@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import buckets
+from ...ops import buckets
 
 
 class Command(BaseCommand):

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import buckets, health
+from ...conf.aliases import storage_aliases
+from ...errors import ConfigurationError
+from ...ops import health
 
 
 class Command(BaseCommand):
@@ -21,8 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, silenced: bool = False, **options: Any) -> None:
         verbosity = 0 if silenced else options["verbosity"]
         try:
-            aliases = buckets.minio_aliases()
-        except buckets.ConfigurationError as error:
+            aliases = storage_aliases()
+        except ConfigurationError as error:
             raise CommandError(str(error)) from error
         if not aliases:
             raise CommandError("STORAGES has no MinioBackend alias to check.")
@@ -31,7 +33,7 @@ class Command(BaseCommand):
         if verbosity >= 1:
             for alias, status in statuses:
                 if status:
-                    self.stdout.write(f"{alias.alias}: {status.details}")
+                    self.stdout.write(f"{alias.name}: {status.details}")
         if failed:
-            reasons = "; ".join(f"{alias.alias}: {status.details}" for alias, status in failed)
+            reasons = "; ".join(f"{alias.name}: {status.details}" for alias, status in failed)
             raise CommandError(f"MinIO not available: {reasons}")

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import metadata_sync
 from ...errors import ConfigurationError
+from ...ops import metadata_sync
 
 
 class Command(BaseCommand):

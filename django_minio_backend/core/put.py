@@ -1,0 +1,97 @@
+"""Exactly the declared bytes: the body of every write, and the single PUT.
+
+- Exactly ``plan.length`` bytes are sent. A source that ends early, or still has bytes after the
+  declared length, raises UploadSizeError naming the object before the last byte goes out: the
+  request is abandoned mid-body (its connection is closed, never reused), so the server stores
+  nothing, and the pool stays usable.
+- A conditional PUT whose earlier attempt may have reached the server counts a later 412 as
+  success when the stored object's ETag is the MD5 of what we sent: a retry never stores twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import UploadSizeError
+from . import request
+from .conditional import NameTaken, stored_etag
+from .connection import Connection
+from .plan import UploadPlan
+
+CHUNK = 256 * 1024
+
+
+def read_source(source: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of the content; SourceError (not retried) when reading it fails."""
+    try:
+        data = source.read(size)
+    except Exception as error:
+        raise request.SourceError(f"reading the content failed: {error}") from error
+    return data.encode() if isinstance(data, str) else data
+
+
+def exact_chunks(source: Any, length: int, name: str, *, last: bool, progress: Any = None) -> Iterator[bytes]:
+    """``length`` bytes of ``source`` in chunks; UploadSizeError if it has fewer (or, if ``last``, more).
+
+    The check for surplus bytes runs before the final chunk is handed out, so a request with a
+    wrong size never completes.
+    """
+    remaining = length
+    while remaining > 0:
+        chunk = read_source(source, min(CHUNK, remaining))
+        if not chunk:
+            raise ended_early(name, length - remaining, length)
+        chunk = chunk[:remaining]
+        remaining -= len(chunk)
+        if remaining == 0 and last and read_source(source, 1):
+            raise too_long(name, length)
+        if progress is not None:
+            progress.update(len(chunk))
+        yield chunk
+    if length == 0 and last and read_source(source, 1):
+        raise too_long(name, 0)
+
+
+def ended_early(name: str, got: int, declared: int) -> UploadSizeError:
+    return UploadSizeError(
+        f"Upload of {name!r} stopped: the content ended after {got} bytes, but its declared size is "
+        f"{declared}. Nothing was stored under that name; fix the file's size."
+    )
+
+
+def too_long(name: str, declared: int) -> UploadSizeError:
+    return UploadSizeError(
+        f"Upload of {name!r} stopped: the content has more than its declared size of {declared} bytes. "
+        "Nothing was stored under that name; fix the file's size."
+    )
+
+
+def md5_of_plan(plan: UploadPlan) -> str:
+    plan.rewind()
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in exact_chunks(plan.source, plan.length, plan.name, last=False):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def put_single(conn: Connection, bucket: str, key: str, plan: UploadPlan, *, new: bool) -> str:
+    """One PUT of the whole plan; with ``new``, ``If-None-Match: *`` (NameTaken when taken). The ETag."""
+    headers = {**plan.headers, "Content-Type": plan.content_type}
+    if new:
+        headers["If-None-Match"] = "*"
+
+    def body() -> Iterator[bytes]:
+        plan.rewind()
+        return exact_chunks(plan.source, plan.length, plan.name, last=True, progress=plan.progress)
+
+    response, attempts = request.send(
+        conn, "PUT", bucket, key, headers=headers, body=body, length=plan.length
+    )
+    if new and response.status == 412:
+        if attempts > 1 and stored_etag(conn, bucket, key) == md5_of_plan(plan):
+            return md5_of_plan(plan)  # our own earlier attempt stored it
+        raise NameTaken(key)
+    request.check(response, bucket, key)
+    return request.etag_of(response)

@@ -1,0 +1,1 @@
+"""The file objects ``open()`` returns: the pinned, resumable reader and the streaming writer."""

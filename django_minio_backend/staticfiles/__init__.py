@@ -1,0 +1,1 @@
+"""Static files: the static storages, the collectstatic session, compression, parallel uploads."""
