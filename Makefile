@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed-test
 
-.PHONY: help venv test test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean
+.PHONY: help venv test test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean option-table
 
 help:
 	@echo "make demo     run the example project on an embedded S3 server (http://127.0.0.1:8000)"
@@ -56,6 +56,10 @@ compat-py312:
 	$(PY312) -m venv .venv-py312
 	.venv-py312/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" --upgrade Django
 	.venv-py312/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_ARGS)
+
+# Rewrite the README's option reference from conf/options.py (the one declaration of each option).
+option-table: $(STAMP)
+	$(PY) scripts/option_table.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -322,7 +322,7 @@ NOTES = [
     "- Uploads in flight on the gateway at the moment it is killed lose their answer. A new-name "
     "save is a conditional PUT (`If-None-Match: *`) that the dead gateway may have stored, so HAProxy "
     "does not replay it (`disable-l7-retry`): the backend resends it and counts a 412 as success "
-    "when the stored ETag is that of what it sent (`writes.py`), so nothing is stored twice. Reads, "
+    "when the stored ETag is that of what it sent (`core/put.py`), so nothing is stored twice. Reads, "
     "exists, size, url downloads, deletes and overwrites are replayed by HAProxy on the other gateway.",
     "- Phases are by the operation's start time: *during* runs from the kill until HAProxy sends "
     "to both gateways again (gateway), or until the monitor marks the OSD down (OSD). The OSD stays "

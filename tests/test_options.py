@@ -84,7 +84,10 @@ def test_cache_keys_fall_back_to_top_level_settings(settings):
     options = parse_options(with_top_level_fallbacks(BASE))
     assert options.url_caching_enabled is True
     assert options.url_cache_prefix == "legacy_"
-    assert parse_options(with_top_level_fallbacks({**BASE, "MINIO_URL_CACHE_PREFIX": "opt_"})).url_cache_prefix == "opt_"
+    assert (
+        parse_options(with_top_level_fallbacks({**BASE, "MINIO_URL_CACHE_PREFIX": "opt_"})).url_cache_prefix
+        == "opt_"
+    )
     assert parse_options(BASE).url_caching_enabled is False  # parsing itself reads no settings
 
 

@@ -370,7 +370,8 @@ def shown_default(option: Option) -> str:
         value = int(value)
     if isinstance(value, tuple):
         value = list(value)
-    return f"`{json.dumps(value) if isinstance(value, str | list | dict) else value!r}`"
+    text = json.dumps(value) if isinstance(value, str | list | dict) else repr(value)
+    return f"`{text}`"
 
 
 def reference_table() -> str:
