@@ -10,6 +10,7 @@ with one warning. ``MINIO_CONDITIONAL_WRITES`` states the answer up front and sk
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from . import multipart, request
 from .conditional import CLAIM_HEADER
@@ -30,14 +31,15 @@ _FALLBACK = {
 }
 
 
-def honours_if_none_match(conn: Connection, bucket: str, on: str, probe_key: str) -> bool:
+def honours_if_none_match(conn: Connection, bucket: str, on: str, probe_key: Callable[[], str]) -> bool:
     """Whether the endpoint refuses a conditional ``on`` (PUT or COMPLETE) over an existing key.
 
-    Learned once per endpoint per process by a probe on ``probe_key`` (deleted afterwards).
+    Learned once per endpoint per process by a probe on a throwaway ``probe_key()`` (deleted
+    afterwards).
     """
 
     def learn() -> bool:
-        honoured = _probe(conn, bucket, on, probe_key)
+        honoured = _probe(conn, bucket, on, probe_key())
         if not honoured:
             what = "PUT" if on == PUT else "CompleteMultipartUpload"
             logger.warning(

@@ -133,6 +133,7 @@ class Connection:
         customer_key: SseCustomerKey | None = None,
     ) -> None:
         self.options = options
+        self.endpoint = endpoint_url(options)  # ``scheme://host[:port]`` of MINIO_ENDPOINT
         self.retry = RetryPolicy.of(options)
         self._given_http = http_client
         self._customer_key = customer_key
@@ -200,10 +201,6 @@ class Connection:
             options.external_endpoint,
             options.external_use_https,
         )
-
-    @property
-    def endpoint(self) -> str:
-        return endpoint_url(self.options)
 
     @property
     def customer_key(self) -> SseCustomerKey | None:

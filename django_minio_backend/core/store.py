@@ -54,6 +54,7 @@ class ObjectStore:
         self.bucket = bucket
         self.alias = alias
         self.connection = Connection(options, http_client=http_client, customer_key=customer_key)
+        self.endpoint = self.connection.endpoint  # ``scheme://host[:port]`` of MINIO_ENDPOINT
 
     def __repr__(self) -> str:
         return f"<ObjectStore {self.endpoint}/{self.bucket}>"
@@ -77,10 +78,6 @@ class ObjectStore:
     @property
     def same_endpoints(self) -> bool:
         return self.connection.same_endpoints
-
-    @property
-    def endpoint(self) -> str:
-        return self.connection.endpoint
 
     @property
     def customer_key(self) -> SseCustomerKey | None:
@@ -202,9 +199,11 @@ class ObjectStore:
 
     def honours_if_none_match(self, on: str = capabilities.PUT) -> bool:
         """Whether the endpoint refuses a conditional PUT (or Complete) over an existing key."""
-        probe_key = self.key(capabilities.PROBE_PREFIX + uuid.uuid4().hex)
         with self.errors("probe conditional writes on"):
-            return capabilities.honours_if_none_match(self.connection, self.bucket, on, probe_key)
+            return capabilities.honours_if_none_match(self.connection, self.bucket, on, self._probe_key)
+
+    def _probe_key(self) -> str:
+        return self.key(capabilities.PROBE_PREFIX + uuid.uuid4().hex)
 
     def conditional_puts(self) -> bool:
         """Whether new names are written with If-None-Match: MINIO_CONDITIONAL_WRITES when set,

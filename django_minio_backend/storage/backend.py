@@ -121,7 +121,7 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
             return self._open(name, mode)
         self._refuse_if_read_only("open for writing", name)
         plan = self._plan(name, ContentFile(b""))
-        on_close = partial(urlcache.forget, self.store, self.store.key(name))
+        on_close = partial(urlcache.forget, self.store, name)
         return open_writer(self.store, plan, mode=mode, encoding=encoding, errors=errors, on_close=on_close)
 
     def _open(self, name: str, mode: str = "rb") -> MinioFile:
@@ -202,7 +202,7 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
 
     def _put(self, name: str, upload: Any, *, new: bool) -> None:
         self.store.put(name, self._plan(name, upload), new=new)
-        urlcache.forget(self.store, self.store.key(name))
+        urlcache.forget(self.store, name)
 
     def _plan(self, name: str, upload: Any) -> Any:
         if isinstance(upload, compression.PreparedFile):
@@ -252,7 +252,7 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
     def delete(self, name: str) -> None:
         self._refuse_if_read_only("delete", name)
         self.store.delete(name)
-        urlcache.forget(self.store, self.store.key(name))
+        urlcache.forget(self.store, name)
 
     def delete_many(self, names: Iterable[str]) -> None:
         """Delete objects in bulk (1,000 keys per request); raise naming any that failed."""
@@ -262,7 +262,7 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
         self._refuse_if_read_only("delete", names[0])
         self.store.delete_many(names)
         for name in names:
-            urlcache.forget(self.store, self.store.key(name))
+            urlcache.forget(self.store, name)
 
     # -- what is stored ------------------------------------------------------------------------
 

@@ -74,12 +74,12 @@ def _seconds_left(creds: Any) -> int:
     return int((creds.expiration - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
 
 
-def forget(store: ObjectStore, key: str) -> None:
-    """Drop the cached URL for ``key`` (after save() or delete() of its name)."""
+def forget(store: ObjectStore, name: str) -> None:
+    """Drop the cached URL of the storage name ``name`` (after save() or delete() of it)."""
     if not store.options.url_caching_enabled:
         return
     cache = caches[store.options.url_cache_alias]
-    entry_key = cache_key(store, key)
+    entry_key = cache_key(store, store.key(name))
     _cache_call(store, "invalidate", lambda: cache.delete(entry_key))
 
 
