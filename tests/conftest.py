@@ -2,8 +2,7 @@ import uuid
 
 import pytest
 
-from django_minio_backend.conf.options import parse_options
-from django_minio_backend.core.store import ObjectStore
+from django_minio_backend.core import state
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.testing import create_declared_buckets, storages_for
 
@@ -15,10 +14,13 @@ PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
 @pytest.fixture(scope="session")
 def s3_buckets(s3_server):
     create_declared_buckets(storages_for(s3_server))  # the buckets tests/settings.py declares
-    # Learn the server's If-None-Match support now (a once-per-process probe), so that tests
-    # counting a save's requests see the save's own requests, whatever ran before them.
-    ObjectStore(parse_options(s3_server.storage_options()), PRIVATE).conditional_puts()
     return PRIVATE, PUBLIC, STATIC
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Every test starts as a new process does: nothing learned about any server (core/state.py)."""
+    state.reset()
 
 
 @pytest.fixture

@@ -134,18 +134,23 @@ def _known_length(content: Any) -> int:
     return size if isinstance(size, int) and size >= 0 else -1
 
 
-def upload_source(content: Any) -> tuple[Any, int]:
-    """Return ``(stream, length)``; length is -1 when unknown.
-
-    Text content (a ContentFile of str, a file opened in text mode) is encoded as UTF-8 while it
-    streams, so its byte length is unknown up front.
-    """
+def check_content(content: Any) -> None:
+    """TypeError, with the fix, unless ``content`` is (or wraps) something with read()."""
     source = getattr(content, "file", content)
     if not callable(getattr(source, "read", None)):
         raise TypeError(
             f"save() needs a file-like object (File, ContentFile, UploadedFile), not "
             f"{type(source).__name__}. Wrap bytes or str in django.core.files.base.ContentFile."
         )
+
+
+def upload_source(content: Any) -> tuple[Any, int]:
+    """Return ``(stream, length)``; length is -1 when unknown.
+
+    Text content (a ContentFile of str, a file opened in text mode) is encoded as UTF-8 while it
+    streams, so its byte length is unknown up front.
+    """
+    check_content(content)
     _rewind(content)
     if isinstance(content.read(0), str):
         return _EncodedText(content), -1

@@ -5,14 +5,13 @@ MINIO_BUCKET_CHECK_ON_SAVE asks, then decides once whether new names are written
 Conditionally, each candidate name is written with ``If-None-Match: *`` and a refused name gives
 the next one (``naming.py``), without asking first; otherwise the name is chosen (replace, or
 HEAD then PUT) and written once. What is uploaded (gzipped or not, its headers) is decided once
-per save, in ``_uploading()``. Reads get the ObjectStore, never a callback into the storage.
+per save (``uploading.py``). Reads get the ObjectStore, never a callback into the storage.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,21 +26,26 @@ from django.utils import timezone
 
 from ..conf.sources import resolve_options
 from ..core import buckets
-from ..core.plan import UploadKwargs, check_upload_kwargs, content_type, plan_upload, replayable
+from ..core.plan import (
+    UploadKwargs,
+    check_upload_kwargs,
+    replayable,
+)
 from ..core.store import NameTaken, ObjectStore
 from ..core.types import Object, SseCustomerKey
 from ..errors import ReadOnlyStorageError, StorageServerError
 from ..files.reader import MinioFile, ObjectReader
 from ..files.writer import ObjectWriter, is_write_mode, open_writer
 from ..names import clean_name, directory_prefix
-from . import compression, naming, urlcache
+from . import naming, urlcache
 from .compat import FourXMembers
 from .direct_uploads import DirectUploads
+from .uploading import UploadDecisions
 
 logger = logging.getLogger("django_minio_backend")
 
 
-class MinioBackend(DirectUploads, FourXMembers, Storage):
+class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
     """Stores files in one bucket of an S3-compatible server.
 
     ``storage_name`` is the STORAGES alias to read OPTIONS from ("default" when omitted).
@@ -143,6 +147,7 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
             content = File(content, name)
         validate_file_name(name, allow_relative_path=True)
         name = clean_name(name)
+        self._check_upload(name, content)
         if self.options.bucket_check_on_save:  # before anything else asks the server
             buckets.ensure_once(self.store, public=self.is_bucket_public)
         if self._creates_new_names:
@@ -188,47 +193,9 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
             self._put(name, upload, new=False)
         return name
 
-    @contextmanager
-    def _uploading(self, name: str, content: Any) -> Iterator[Any]:
-        """What is uploaded for ``content``: itself, or prepared (gzipped, MD5 recorded) once."""
-        if not (self.records_md5 or self._gzips(name)) or isinstance(content, compression.PreparedFile):
-            yield content
-            return
-        prepared = self._prepare(name, content)
-        try:
-            yield prepared
-        finally:
-            prepared.close()
-
     def _put(self, name: str, upload: Any, *, new: bool) -> None:
         self.store.put(name, self._plan(name, upload), new=new)
         urlcache.forget(self.store, name)
-
-    def _plan(self, name: str, upload: Any) -> Any:
-        if isinstance(upload, compression.PreparedFile):
-            extra = upload.upload_headers  # computed when prepared, in the thread that saved
-        else:
-            extra = self.extra_upload_headers(name)
-        return plan_upload(self.options, self._upload_kwargs, name, upload, extra)
-
-    def extra_upload_headers(self, name: str) -> dict[str, str]:
-        """Headers a subclass adds to the upload of ``name`` (they win over options and arguments)."""
-        return {}
-
-    def _gzips(self, name: str) -> bool:
-        enabled = self.compress_by_default if self.options.gzip is None else self.options.gzip
-        return enabled and compression.compressible(name, self.options.gzip_extensions)
-
-    def _prepare(self, name: str, content: Any) -> compression.PreparedFile:
-        """The upload's bytes (gzipped when smaller), its MD5 metadata and extra headers, read once."""
-        return compression.prepare(
-            name,
-            content,
-            gzip=self._gzips(name),
-            headers=self.extra_upload_headers(name),
-            spool_limit=self.options.upload_threshold,
-            content_type=content_type(name, content),
-        )
 
     @property
     def _creates_new_names(self) -> bool:
@@ -313,12 +280,10 @@ class MinioBackend(DirectUploads, FourXMembers, Storage):
     ) -> str:
         """A URL for ``name``, built without any network request.
 
-        Public buckets get a plain URL on the external endpoint (or MINIO_PUBLIC_BASE_URL).
-        Private buckets get a URL presigned for the external endpoint, valid for ``expires``
-        (default MINIO_URL_EXPIRY_HOURS), optionally overriding response headers such as
-        ``{"response-content-disposition": "attachment"}``. ``version_id`` (versioned buckets)
-        gives a presigned URL of that version, in public buckets too: their policy lets anyone
-        read the current version only.
+        Public buckets: a plain URL (external endpoint or MINIO_PUBLIC_BASE_URL). Private ones: a
+        URL presigned for the external endpoint, valid ``expires`` (default MINIO_URL_EXPIRY_HOURS),
+        with optional ``response_headers`` overrides. ``version_id`` gives a presigned URL of that
+        version, in public buckets too (their policy lets anyone read the current version only).
         """
         store = self.store
         key = store.key(name)
