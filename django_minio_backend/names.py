@@ -9,6 +9,9 @@ makes a name absolute: S3 has no drive letters, so ``a:b.txt`` and ``C:\\x`` are
 An object name must name something below the location: ``""``, ``"."``, ``"./"`` and blank names
 are refused, so the MINIO_LOCATION key itself is never read, written or deleted. Only a directory
 (``directory_prefix``) may be the root.
+
+File names starting with ``RESERVED_PREFIX`` belong to the package (the objects it probes a
+server with): a storage refuses them and its listings leave them out.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ import posixpath
 from django.core.exceptions import SuspiciousFileOperation
 
 MAX_KEY_BYTES = 1024
+RESERVED_PREFIX = ".django-minio-backend-"
+
+
+def is_reserved(key: str) -> bool:
+    """Whether the last segment of ``key`` is one of the package's own names."""
+    return key.rstrip("/").rsplit("/", 1)[-1].startswith(RESERVED_PREFIX)
+
+
+def reserved_key(location: str, suffix: str) -> str:
+    """A key for one of the package's own objects (never a storage name), under ``location``."""
+    return _checked_key(f"{location}/{RESERVED_PREFIX}{suffix}" if location else RESERVED_PREFIX + suffix)
 
 
 def clean_name(name: str) -> str:
@@ -49,6 +63,11 @@ def object_key(location: str, name: str) -> str:
         where = f"MINIO_LOCATION {location!r}" if location else "the bucket"
         raise SuspiciousFileOperation(
             f"Object name {name!r} is empty: it names {where} itself, not a file. Give a file name."
+        )
+    if is_reserved(cleaned):
+        raise SuspiciousFileOperation(
+            f"Object name {name!r} starts with {RESERVED_PREFIX!r}, which django-minio-backend keeps for "
+            "its own objects. Rename the file."
         )
     return _checked_key(f"{location}/{cleaned}" if location else cleaned)
 

@@ -19,7 +19,6 @@ from .state import STATE
 
 logger = logging.getLogger("django_minio_backend")
 
-PROBE_PREFIX = ".django-minio-backend-probe-"
 PUT, COMPLETE = "put", "complete"
 
 _FALLBACK = {

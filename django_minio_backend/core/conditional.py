@@ -2,15 +2,19 @@
 
 A new object is written with ``If-None-Match: *``: the server refuses (412) to create a key that
 already exists, and the write raises NameTaken. A large new-name upload on a server that ignores
-If-None-Match on CompleteMultipartUpload first claims its name with an empty object carrying
-``x-amz-meta-django-minio-backend-claim``; readers treat a claim as missing, and it is deleted if
-the upload fails (clean_orphaned_minio_files removes stale ones).
+If-None-Match on CompleteMultipartUpload first claims its name with a small object carrying
+``x-amz-meta-django-minio-backend-claim`` and the body ``CLAIM_BODY``; readers treat a claim as
+missing, listings recognise it by its size and ETag (no request), and it is deleted if the
+upload fails (clean_orphaned_minio_files removes stale ones). Earlier releases claimed with an
+empty object: stat() still recognises those.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+from minio.datatypes import Object
 from minio.error import S3Error
 
 from . import request
@@ -19,6 +23,9 @@ from .connection import Connection
 logger = logging.getLogger("django_minio_backend")
 
 CLAIM_HEADER = "x-amz-meta-django-minio-backend-claim"
+CLAIM_BODY = b"django-minio-backend: name claimed by a save in progress\n"
+CLAIM_ETAG = hashlib.md5(CLAIM_BODY, usedforsecurity=False).hexdigest()
+CLAIM_SIZES = (0, len(CLAIM_BODY))  # 0: a claim of an earlier release
 
 
 class NameTaken(Exception):
@@ -66,12 +73,22 @@ def claim(conn: Connection, bucket: str, key: str, extra: dict[str, str] | None 
 
 
 def is_claim(conn: Connection, bucket: str, key: str) -> bool:
-    """Whether ``key`` holds an empty claim (or probe) object left by a new-name save."""
+    """Whether ``key`` holds a claim (or probe) object left by a new-name save."""
     try:
         stat = conn.client.stat_object(bucket_name=bucket, object_name=key)
     except S3Error:
         return False
-    return stat.size == 0 and any(k.lower() == CLAIM_HEADER for k in stat.metadata)
+    return stat_is_claim(stat)
+
+
+def stat_is_claim(stat: Object) -> bool:
+    """Whether a stat (HEAD) describes a claim: its size and its claim metadata."""
+    return stat.size in CLAIM_SIZES and any(k.lower() == CLAIM_HEADER for k in stat.metadata)
+
+
+def listed_is_claim(item: Object) -> bool:
+    """Whether a listing entry is a claim of this release, from its size and ETag alone."""
+    return item.size == len(CLAIM_BODY) and (item.etag or "").strip('"').lower() == CLAIM_ETAG
 
 
 def release_claim(conn: Connection, bucket: str, key: str) -> None:

@@ -25,9 +25,19 @@ from minio.sse import SseCustomerKey
 
 from ..conf.options import StorageOptions
 from ..errors import StorageServerError
-from ..names import object_key
+from ..names import object_key, reserved_key
 from . import capabilities, copy, encryption, multipart
-from .conditional import CLAIM_HEADER, NameTaken, claim, claim_headers, is_claim, release_claim, stored_etag
+from .conditional import (
+    CLAIM_HEADER,
+    CLAIM_SIZES,
+    NameTaken,
+    claim,
+    claim_headers,
+    is_claim,
+    release_claim,
+    stat_is_claim,
+    stored_etag,
+)
 from .connection import Connection, endpoint_url
 from .headers import decode_words
 from .plan import UploadPlan
@@ -104,7 +114,7 @@ class ObjectStore:
         except FileNotFoundError:
             self.require_bucket(f"stat {name}")
             raise
-        if stat.size == 0 and stat.metadata.get(CLAIM_HEADER) is not None:
+        if stat_is_claim(stat):
             raise self._claimed(name)
         for header, value in list(stat.metadata.items()):
             if header.lower().startswith("x-amz-meta-"):
@@ -148,7 +158,8 @@ class ObjectStore:
                 request_headers={"If-Match": etag} if etag else None,
                 ssec=self.customer_key,
             )
-        if response.headers.get(CLAIM_HEADER) is not None and response.headers.get("Content-Length") == "0":
+        length = response.headers.get("Content-Length") or ""
+        if response.headers.get(CLAIM_HEADER) is not None and length.isdigit() and int(length) in CLAIM_SIZES:
             response.close()
             response.release_conn()
             raise self._claimed(name)
@@ -186,7 +197,7 @@ class ObjectStore:
                 return put_single(self.connection, self.bucket, key, plan, new=new)
             if not new:
                 return multipart.put_multipart(self.connection, self.bucket, key, plan)
-            if self.honours_if_none_match(capabilities.COMPLETE):
+            if self.honours_if_none_match(capabilities.COMPLETE, for_name=name):
                 if stored_etag(self.connection, self.bucket, key) is not None:
                     raise NameTaken(key)
                 return multipart.put_multipart(self.connection, self.bucket, key, plan, new=True)
@@ -197,19 +208,28 @@ class ObjectStore:
                 release_claim(self.connection, self.bucket, key)
                 raise
 
-    def honours_if_none_match(self, on: str = capabilities.PUT) -> bool:
-        """Whether the endpoint refuses a conditional PUT (or Complete) over an existing key."""
-        with self.errors("probe conditional writes on"):
+    def honours_if_none_match(self, on: str = capabilities.PUT, *, for_name: str = "") -> bool:
+        """Whether the endpoint refuses a conditional PUT (or Complete) over an existing key.
+
+        Learned once per endpoint and process; a failure to learn it is reported as a failure to
+        save ``for_name``.
+        """
+        action = "save" if for_name else "probe conditional writes on"
+        with self.errors(action, for_name):
             return capabilities.honours_if_none_match(self.connection, self.bucket, on, self._probe_key)
 
-    def _probe_key(self) -> str:
-        return self.key(capabilities.PROBE_PREFIX + uuid.uuid4().hex)
-
-    def conditional_puts(self) -> bool:
+    def conditional_puts(self, for_name: str = "") -> bool:
         """Whether new names are written with If-None-Match: MINIO_CONDITIONAL_WRITES when set,
         else whether the endpoint honours it (learned once per endpoint per process)."""
         setting = self.options.conditional_writes
-        return setting if setting is not None else self.honours_if_none_match(capabilities.PUT)
+        return (
+            setting
+            if setting is not None
+            else self.honours_if_none_match(capabilities.PUT, for_name=for_name)
+        )
+
+    def _probe_key(self) -> str:
+        return reserved_key(self.options.location, f"probe-{uuid.uuid4().hex}")
 
     def pending_uploads(self, prefix: str) -> Iterator[tuple[str, str, datetime | None]]:
         """(key, upload id, initiated) of the incomplete multipart uploads under the key ``prefix``."""

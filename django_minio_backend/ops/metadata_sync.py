@@ -30,6 +30,7 @@ from typing import Any
 
 import urllib3
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 
 from ..conf.aliases import Alias, storage_aliases
 from ..conf.options import StorageOptions
@@ -137,6 +138,10 @@ def plan_targets(
     but disagree about the headers (choose one with ``aliases``).
     """
     wanted_aliases, wanted_buckets = set(aliases), set(buckets)
+    try:
+        directory_prefix("", prefix)
+    except SuspiciousFileOperation as error:
+        raise ConfigurationError(f"The prefix {prefix!r} cannot name objects of a storage: {error}") from None
     found = [entry for entry in storage_aliases() if not wanted_aliases or entry.name in wanted_aliases]
     unknown = wanted_aliases - {entry.name for entry in found}
     if unknown:

@@ -90,7 +90,7 @@ class MinioBackendStatic(MinioBackend):
     def _list_entries(self) -> Iterator[tuple[str, Entry]]:
         location = self.options.location
         try:
-            listing = self.store.list(directory_prefix(location, ""), recursive=True)
+            listing = self.store.files(directory_prefix(location, ""), recursive=True)
             items = [(item.object_name, item.size, item.etag, item.last_modified) for item in listing]
         except BucketMissingError:  # no bucket yet: nothing is stored
             return
@@ -150,6 +150,5 @@ class MinioBackendStatic(MinioBackend):
         )
         return name
 
-    @property
-    def _creates_new_names(self) -> bool:
-        return self.collect_session is None and super()._creates_new_names
+    def _writes_new_names(self, name: str = "") -> bool:
+        return self.collect_session is None and super()._writes_new_names(name)

@@ -194,7 +194,8 @@ class CollectSession:
         source = self._source(name)
         if source is None:
             return entry.last_modified
-        if self.is_current(name, entry, fingerprint_path(source, self.store.gzips(name))):
+        local = fingerprint_path(source, self.store.gzips(name))
+        if self.is_current(name, entry, local) or _gzipped_copy_of(entry, source, local):
             return max(entry.last_modified, datetime.fromtimestamp(os.path.getmtime(source), tz=UTC))
         return EPOCH
 
@@ -269,6 +270,15 @@ def _same_bytes(entry: Entry, local: Fingerprint) -> bool:
     """The listed size and single-part ETag match the local content, stored gzipped or not."""
     stored = (entry.size, entry.etag_md5)
     return stored in ((local.size, local.md5), (local.stored_size, local.stored_md5))
+
+
+def _gzipped_copy_of(entry: Entry, source: str, local: Fingerprint) -> bool:
+    """Whether the listed object is the gzipped copy of ``source``, stored while MINIO_GZIP was on:
+    turning it off alone must not upload unchanged files again."""
+    if local.gzipped or entry.etag_md5 is None or entry.size == local.size:
+        return False
+    packed = fingerprint_path(source, True)
+    return packed.gzipped and (entry.size, entry.etag_md5) == (packed.stored_size, packed.stored_md5)
 
 
 def stored_md5_from_stat(metadata: Any) -> tuple[str | None, bool]:

@@ -150,7 +150,7 @@ class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
         self._check_upload(name, content)
         if self.options.bucket_check_on_save:  # before anything else asks the server
             buckets.ensure_once(self.store, public=self.is_bucket_public)
-        if self._creates_new_names:
+        if self._writes_new_names(name):
             saved = self._save_new(name, content, max_length)
         else:
             saved = self._replace(self._available_name(name, max_length, conditional=False), content)
@@ -159,7 +159,7 @@ class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
 
     def _save(self, name: str, content: Any) -> str:
         """Django's hook (ManifestFilesMixin calls it): store under ``name``, never over another file."""
-        if self._creates_new_names:
+        if self._writes_new_names(name):
             return self._save_new(clean_name(name), content, None)
         return self._replace(name, content)
 
@@ -197,12 +197,12 @@ class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
         self.store.put(name, self._plan(name, upload), new=new)
         urlcache.forget(self.store, name)
 
-    @property
-    def _creates_new_names(self) -> bool:
-        return not self.replace_existing and self.store.conditional_puts()
+    def _writes_new_names(self, name: str = "") -> bool:
+        """Whether new names are written conditionally (asked once per save; ``name`` for errors)."""
+        return not self.replace_existing and self.store.conditional_puts(name)
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        return self._available_name(clean_name(name), max_length, conditional=self._creates_new_names)
+        return self._available_name(clean_name(name), max_length, conditional=self._writes_new_names(name))
 
     def _available_name(self, name: str, max_length: int | None, *, conditional: bool) -> str:
         if conditional:  # the name is claimed race-free by the conditional write
@@ -260,7 +260,7 @@ class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         prefix = directory_prefix(self.options.location, path)
         directories, files = [], []
-        for item in self.store.list(prefix):
+        for item in self.store.files(prefix):
             relative = item.object_name[len(prefix) :]
             if not relative:
                 continue
