@@ -49,6 +49,12 @@ class BucketMissingError(StorageServerError):
     """The storage's bucket does not exist on the server (create it with initialize_buckets)."""
 
 
+class UnsupportedByServerError(StorageServerError):
+    """The server lacks a capability a setting or argument needs (for example it does not confirm
+    SSE-C, has no bucket policies, or refuses presigned POST). Nothing was stored; the message
+    names the setting to change."""
+
+
 class UploadSizeError(ValueError):
     """A save()'s content ended before its declared size, or went on past it. Nothing was stored."""
 

@@ -14,6 +14,7 @@ from minio.commonconfig import ENABLED, Filter
 from minio.error import S3Error
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
 
+from . import capabilities
 from .state import STATE
 from .store import ObjectStore
 
@@ -64,18 +65,26 @@ def ensure_once(store: ObjectStore, *, public: bool) -> None:
     STATE.ensure_bucket_once(store.endpoint, store.bucket, lambda: create(store, public=public))
 
 
-def read_policy(store: ObjectStore) -> tuple[bool, dict[str, Any] | None]:
-    """(exists, policy): one GetBucketPolicy request tells both."""
+def read_policy(store: ObjectStore) -> tuple[bool, dict[str, Any] | None, bool]:
+    """(exists, policy, policies supported): one GetBucketPolicy request tells all three.
+
+    A server without bucket policies (501 NotImplemented) costs one more request, a HEAD, for
+    whether the bucket exists; that it has no policies is remembered (``capabilities``).
+    """
     with store.errors("read the policy of"):
         try:
             text = store.client.get_bucket_policy(bucket_name=store.bucket)
         except S3Error as error:
             if error.code == "NoSuchBucket":
-                return False, None
+                return False, None, True
             if error.code in ("NoSuchBucketPolicy", "NoSuchPolicy"):
-                return True, None
-            raise
-    return True, json.loads(text) if text else None
+                return True, None, True
+            if error.code != "NotImplemented":
+                raise
+            capabilities.note_policies(store.endpoint, False)
+            return store.bucket_exists(), None, False
+    capabilities.note_policies(store.endpoint, True)
+    return True, json.loads(text) if text else None, True
 
 
 def set_policy(store: ObjectStore, policy: Mapping[str, Any]) -> None:

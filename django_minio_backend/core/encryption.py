@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
@@ -53,3 +54,35 @@ def for_writes(options: StorageOptions) -> Sse | None:
     if mode == "SSE-KMS":
         return SseKMS(options.sse_kms_key_id or "", options.sse_kms_context or {})
     return customer_key(options)
+
+
+# What a write's answer carries when the server applied each mode.
+CONFIRMATION_HEADER = {
+    "SSE-C": "x-amz-server-side-encryption-customer-algorithm",
+    "SSE-KMS": "x-amz-server-side-encryption",
+    "SSE-S3": "x-amz-server-side-encryption",
+}
+
+
+def mode_of(headers: Mapping[str, str]) -> str | None:
+    """The encryption a write's headers ask for ("SSE-C", "SSE-KMS", "SSE-S3"), or None."""
+    lower = {key.lower(): value for key, value in headers.items()}
+    if "x-amz-server-side-encryption-customer-algorithm" in lower:
+        return "SSE-C"
+    asked = lower.get("x-amz-server-side-encryption")
+    return {"aws:kms": "SSE-KMS", "AES256": "SSE-S3"}.get(asked or "")
+
+
+def encryption_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The SSE headers among ``headers`` (what a probe write needs to send)."""
+    return {
+        key: value for key, value in headers.items() if key.lower().startswith("x-amz-server-side-encryption")
+    }
+
+
+def confirmed(mode: str, answer_headers: Mapping[str, str]) -> bool:
+    """Whether a write's answer headers say the server applied encryption ``mode``."""
+    value = answer_headers.get(CONFIRMATION_HEADER[mode])
+    if mode == "SSE-KMS":
+        return value == "aws:kms"
+    return bool(value)

@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import UploadSizeError
-from . import request
+from ..errors import UnsupportedByServerError, UploadSizeError
+from . import encryption, request
 from .conditional import NameTaken, stored_etag
 from .connection import Connection
 from .plan import UploadPlan
@@ -77,7 +77,11 @@ def md5_of_plan(plan: UploadPlan) -> str:
 
 
 def put_single(conn: Connection, bucket: str, key: str, plan: UploadPlan, *, new: bool) -> str:
-    """One PUT of the whole plan; with ``new``, ``If-None-Match: *`` (NameTaken when taken). The ETag."""
+    """One PUT of the whole plan; with ``new``, ``If-None-Match: *`` (NameTaken when taken). The ETag.
+
+    A write asking for server-side encryption whose answer does not confirm it is deleted again
+    and refused: the package never leaves plaintext behind believing it encrypted.
+    """
     headers = {**plan.headers, "Content-Type": plan.content_type}
     if new:
         headers["If-None-Match"] = "*"
@@ -94,4 +98,12 @@ def put_single(conn: Connection, bucket: str, key: str, plan: UploadPlan, *, new
             return md5_of_plan(plan)  # our own earlier attempt stored it
         raise NameTaken(key)
     request.check(response, bucket, key)
+    mode = encryption.mode_of(plan.headers)
+    if mode and not encryption.confirmed(mode, response.headers):
+        conn.client.remove_object(bucket_name=bucket, object_name=key)
+        raise UnsupportedByServerError(
+            f"{conn.endpoint} stored {bucket}/{key} without confirming {mode} encryption in its answer, "
+            f"so it was deleted again. The server does not apply {mode}: use one that does, or remove "
+            "MINIO_SERVER_SIDE_ENCRYPTION (or the sse/headers argument)."
+        )
     return request.etag_of(response)

@@ -58,6 +58,15 @@ class ProcessState:
                 self._capabilities[marker] = learn()
             return self._capabilities[marker]
 
+    def remember(self, endpoint: str, name: str, value: bool) -> None:
+        """Record what an ordinary answer showed (e.g. a 501 to GetBucketPolicy): no probe needed."""
+        with self._lock:
+            self._capabilities[(endpoint, name)] = value
+
+    def capabilities(self, endpoint: str) -> dict[str, bool]:
+        """Everything learned so far about ``endpoint``, by capability name."""
+        return {name: value for (where, name), value in self._capabilities.items() if where == endpoint}
+
     # -- buckets -----------------------------------------------------------------------------------
 
     def bucket_seen(self, endpoint: str, bucket: str) -> bool:

@@ -24,7 +24,7 @@ from minio.deleteobjects import DeleteObject
 from minio.sse import SseCustomerKey
 
 from ..conf.options import StorageOptions
-from ..errors import StorageServerError
+from ..errors import StorageServerError, UnsupportedByServerError
 from ..names import object_key, reserved_key
 from . import capabilities, copy, encryption, multipart
 from .conditional import (
@@ -193,6 +193,7 @@ class ObjectStore:
         if plan.progress is not None:
             plan.progress.set_meta(object_name=key, total_length=plan.length)
         with self.errors("upload", name):
+            self._require_encryption(name, plan)
             if plan.single:
                 return put_single(self.connection, self.bucket, key, plan, new=new)
             if not new:
@@ -207,6 +208,20 @@ class ObjectStore:
             except BaseException:
                 release_claim(self.connection, self.bucket, key)
                 raise
+
+    def _require_encryption(self, name: str, plan: UploadPlan) -> None:
+        """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
+        mode = encryption.mode_of(plan.headers)
+        if mode is None:
+            return
+        probe = {**encryption.encryption_headers(plan.headers), "Content-Type": "application/octet-stream"}
+        if not capabilities.confirms_encryption(self.connection, self.bucket, mode, probe, self._probe_key):
+            raise UnsupportedByServerError(
+                f"Cannot save {self.bucket}/{name} with {mode}: {self.endpoint} does not confirm {mode} "
+                "writes (a test write's answer lacked the encryption headers), so it would store the file "
+                "unencrypted. Nothing was stored. Use a server that applies it, or remove "
+                "MINIO_SERVER_SIDE_ENCRYPTION (or the sse/headers argument)."
+            )
 
     def honours_if_none_match(self, on: str = capabilities.PUT, *, for_name: str = "") -> bool:
         """Whether the endpoint refuses a conditional PUT (or Complete) over an existing key.

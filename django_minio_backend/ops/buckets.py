@@ -76,7 +76,10 @@ def reconcile(store: ObjectStore, spec: BucketSpec, *, dry_run: bool = False) ->
     """Bring one bucket to its wanted state; in a dry run only say what would change."""
     result = BucketResult(spec)
     try:
-        exists, current = buckets.read_policy(store)
+        exists, current, policies = buckets.read_policy(store)
+        if not policies and (spec.public or spec.hook is not None):
+            result.error = _no_policies(spec, store.endpoint)
+            return result
         if not exists:
             if spec.public is None:
                 result.error = (
@@ -91,6 +94,8 @@ def reconcile(store: ObjectStore, spec: BucketSpec, *, dry_run: bool = False) ->
             change = buckets.abort_rule_change(store, days, exists=exists, dry_run=dry_run)
             if change:
                 result.changes.append(change)
+        if not policies:  # a private bucket: no policy to change where none can exist
+            return result
         wanted = wanted_policy(spec, current)
         if _canonical(wanted) == _canonical(current):
             return result
@@ -105,6 +110,16 @@ def reconcile(store: ObjectStore, spec: BucketSpec, *, dry_run: bool = False) ->
     except (StorageServerError, ValueError) as error:
         result.error = str(error)
     return result
+
+
+def _no_policies(spec: BucketSpec, endpoint: str) -> str:
+    what = "apply its MINIO_POLICY_HOOKS policy" if spec.hook is not None else "make it public"
+    return (
+        f"{endpoint} does not implement bucket policies (NotImplemented), so initialize_buckets cannot "
+        f"{what}; nothing was changed. List {spec.bucket!r} in MINIO_PRIVATE_BUCKETS (its files are then "
+        "served by presigned URLs), or use a server with bucket policies. The static files bucket is "
+        "always public: serve static files from elsewhere on such a server."
+    )
 
 
 def _describe_policy_change(spec: BucketSpec) -> str:
