@@ -15,8 +15,10 @@ class DjangoMinioBackendConfig(AppConfig):
         from django.core import checks as django_checks
 
         from . import checks
+        from .ops import server_checks
 
         django_checks.register(checks.run_all, "minio_backend")
+        django_checks.register(server_checks.run, "minio_backend", deploy=True)
         run_startup_check()
 
 

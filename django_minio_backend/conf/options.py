@@ -207,6 +207,13 @@ class StorageOptions:
         "else fall back to HEAD then PUT with a warning; `True`: trust it; `False`: always HEAD then "
         "PUT (check warning `W012`).",
     )
+    server_capabilities: Any = option(
+        "MINIO_SERVER_CAPABILITIES", {}, check.server_capabilities,
+        "What the server can do, stated up front so that it is not learned (see \"Servers\"): e.g. "
+        '`{"presigned-post": False, "bucket-policies": False}`. Keys: `if-none-match-put` (as '
+        "`MINIO_CONDITIONAL_WRITES`), `if-none-match-complete`, `bucket-policies`, `presigned-post`, "
+        "`encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
+    )
     health_check_timeout: float = option(
         "MINIO_HEALTH_CHECK_TIMEOUT", 3.0, check.seconds,
         "Upper bound, in seconds, on `is_minio_available()`.",

@@ -21,6 +21,14 @@ MIN_PART_SIZE = 5 * MiB  # S3's smallest multipart part (all but the last)
 MAX_PART_SIZE = 5 * GiB
 MAX_URL_EXPIRY = timedelta(days=7)  # SigV4 presigned URLs cannot live longer
 SSE_MODES = ("SSE-S3", "SSE-KMS", "SSE-C")
+# What MINIO_SERVER_CAPABILITIES may state (core/capabilities.py learns each otherwise).
+CAPABILITIES = (
+    "if-none-match-put",
+    "if-none-match-complete",
+    "bucket-policies",
+    "presigned-post",
+    *(f"encryption:{mode}" for mode in SSE_MODES),
+)
 
 Check = Callable[[str, Any], Any]
 
@@ -197,6 +205,17 @@ def metadata(key: str, value: Any) -> dict:
     for meta_key, meta_value in value.items():
         if not isinstance(meta_key, str) or not (isinstance(meta_value, str) or callable(meta_value)):
             raise fail(key, f"entry {meta_key!r} must map a str to a str or a callable", "Fix that entry.")
+    return dict(value)
+
+
+def server_capabilities(key: str, value: Any) -> dict[str, bool]:
+    if not isinstance(value, Mapping):
+        raise fail(key, f"expected a dict, got {_type_name(value)}", 'Use e.g. {"presigned-post": False}.')
+    for name, supported in value.items():
+        if name not in CAPABILITIES:
+            raise fail(key, f"{name!r} is not a capability", f"Use one of {', '.join(CAPABILITIES)}.")
+        if not isinstance(supported, bool):
+            raise fail(key, f"{name!r} must map to True or False, got {supported!r}", "Use a bool.")
     return dict(value)
 
 

@@ -71,6 +71,8 @@ def read_policy(store: ObjectStore) -> tuple[bool, dict[str, Any] | None, bool]:
     A server without bucket policies (501 NotImplemented) costs one more request, a HEAD, for
     whether the bucket exists; that it has no policies is remembered (``capabilities``).
     """
+    if store.capability(capabilities.POLICIES) is False:
+        return store.bucket_exists(), None, False
     with store.errors("read the policy of"):
         try:
             text = store.client.get_bucket_policy(bucket_name=store.bucket)

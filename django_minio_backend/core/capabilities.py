@@ -105,9 +105,15 @@ def _probe_if_none_match(conn: Connection, bucket: str, on: str, key: str) -> bo
         upload_id = multipart.create(conn, bucket, key, plain)
         try:
             response, _ = request.send(
-                conn, "PUT", bucket, key, headers={}, body=lambda: b"p", length=1,
+                conn,
+                "PUT",
+                bucket,
+                key,
+                headers={},
+                body=lambda: b"p",
+                length=1,
                 query={"partNumber": "1", "uploadId": upload_id},
-            )  # fmt: skip
+            )
             request.check(response, bucket, key)
             body = multipart.completion_body([request.etag_of(response)])
             headers = {"Content-Type": "application/xml", "If-None-Match": "*"}
@@ -176,9 +182,13 @@ def accepts_presigned_post(conn: Connection, bucket: str, probe_key: Callable[[]
         body = _form(fields, boundary)
         url = conn.base_url.build(method="POST", region=conn.options.region, bucket_name=bucket).geturl()
         response = conn.http.request(
-            "POST", url, body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-            retries=False, redirect=False,
-        )  # fmt: skip
+            "POST",
+            url,
+            body=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            retries=False,
+            redirect=False,
+        )
         if response.status < 300:
             _delete_probe(conn, bucket, key)
             return True

@@ -21,6 +21,7 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.datatypes import Object, PostPolicy
 from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
 from minio.sse import SseCustomerKey
 
 from ..conf.options import StorageOptions
@@ -212,10 +213,7 @@ class ObjectStore:
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
         mode = encryption.mode_of(plan.headers)
-        if mode is None:
-            return
-        probe = {**encryption.encryption_headers(plan.headers), "Content-Type": "application/octet-stream"}
-        if not capabilities.confirms_encryption(self.connection, self.bucket, mode, probe, self._probe_key):
+        if mode is not None and not self.confirms_encryption(plan.headers):
             raise UnsupportedByServerError(
                 f"Cannot save {self.bucket}/{name} with {mode}: {self.endpoint} does not confirm {mode} "
                 "writes (a test write's answer lacked the encryption headers), so it would store the file "
@@ -223,12 +221,40 @@ class ObjectStore:
                 "MINIO_SERVER_SIDE_ENCRYPTION (or the sse/headers argument)."
             )
 
+    def confirms_encryption(self, headers: Mapping[str, str]) -> bool:
+        """Whether writes with these SSE headers are confirmed: stated, or learned by a probe write."""
+        mode = encryption.mode_of(headers)
+        if mode is None:
+            return True
+        known = self.capability(capabilities.encryption(mode))
+        if known is not None:
+            return known
+        probe = {**encryption.encryption_headers(headers), "Content-Type": "application/octet-stream"}
+        with self.errors(f"probe {mode} on"):
+            return capabilities.confirms_encryption(
+                self.connection, self.bucket, mode, probe, self._probe_key
+            )
+
+    def versioning(self) -> str | None:
+        """The bucket's versioning status ("Enabled", "Suspended", "Off"), None where not implemented."""
+        with self.errors("read the versioning of"):
+            try:
+                status = self.client.get_bucket_versioning(bucket_name=self.bucket).status
+            except S3Error as error:
+                if error.code == "NotImplemented":
+                    return None
+                raise
+        return status or "Off"
+
     def honours_if_none_match(self, on: str = capabilities.PUT, *, for_name: str = "") -> bool:
         """Whether the endpoint refuses a conditional PUT (or Complete) over an existing key.
 
         Learned once per endpoint and process; a failure to learn it is reported as a failure to
         save ``for_name``.
         """
+        stated = self.options.server_capabilities.get(f"if-none-match-{on}")
+        if stated is not None:
+            return stated
         action = "save" if for_name else "probe conditional writes on"
         with self.errors(action, for_name):
             return capabilities.honours_if_none_match(self.connection, self.bucket, on, self._probe_key)
@@ -242,6 +268,20 @@ class ObjectStore:
             if setting is not None
             else self.honours_if_none_match(capabilities.PUT, for_name=for_name)
         )
+
+    def capability(self, name: str) -> bool | None:
+        """What is known of capability ``name`` (see capabilities.py): stated in
+        MINIO_SERVER_CAPABILITIES, or learned by this process; None when unknown."""
+        stated = self.options.server_capabilities.get(name)
+        return stated if stated is not None else STATE.capability(self.endpoint, name)
+
+    def learn_presigned_post(self) -> bool:
+        """Whether the endpoint accepts presigned POST uploads (a probe the first time: 2 requests)."""
+        known = self.capability(capabilities.PRESIGNED_POST)
+        if known is not None:
+            return known
+        with self.errors("probe presigned POST on"):
+            return capabilities.accepts_presigned_post(self.connection, self.bucket, self._probe_key)
 
     def _probe_key(self) -> str:
         return reserved_key(self.options.location, f"probe-{uuid.uuid4().hex}")

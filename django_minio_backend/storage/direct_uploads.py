@@ -13,9 +13,10 @@ from typing import Any
 from django.core.exceptions import SuspiciousFileOperation
 
 from ..conf.validators import MAX_URL_EXPIRY, GiB
+from ..core.capabilities import PRESIGNED_POST
 from ..core.store import ObjectStore
 from ..core.types import Object
-from ..errors import UploadVerificationError
+from ..errors import UnsupportedByServerError, UploadVerificationError
 
 MAX_POST_SIZE = 5 * GiB  # S3's limit for a single POST upload
 FILENAME_PLACEHOLDER = "${filename}"  # S3 replaces it with the uploaded file's name
@@ -80,6 +81,11 @@ def presigned_post(
     """
     _check_sizes(min_size, max_size)
     expiration = datetime.now(UTC) + _expires(store, expires)
+    if store.capability(PRESIGNED_POST) is False:
+        raise UnsupportedByServerError(
+            f"{store.endpoint} does not accept presigned POST uploads, so a form POST of {name!r} would be "
+            "refused. Hand out presigned_put_url() instead, or use a server that accepts them."
+        )
     policy = store.post_policy(expiration)
     fields: dict[str, str] = {}
     if name.endswith("/"):
