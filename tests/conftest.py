@@ -5,11 +5,29 @@ import pytest
 from django_minio_backend.client import ObjectStore
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import parse_options
-from django_minio_backend.testing import create_declared_buckets, storages_for
+from django_minio_backend.testing import create_declared_buckets, planned_kind, shared_server, storages_for
 
 from .helpers import CountingPoolManager
+from .support import cluster
 
 PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
+CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
+
+cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("cluster") is not None and planned_kind() != cluster.KIND:
+        pytest.skip(CLUSTER_SKIP_REASON)
+
+
+@pytest.fixture(scope="session")
+def s3_cluster(s3_server) -> cluster.RunningCluster:
+    """The session's cluster (balancer, gateways, OSDs); skips the test on any other server."""
+    running = shared_server()
+    if not isinstance(running, cluster.RunningCluster):
+        pytest.skip(CLUSTER_SKIP_REASON)
+    return running
 
 
 @pytest.fixture(scope="session")

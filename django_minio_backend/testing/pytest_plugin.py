@@ -7,27 +7,20 @@ unless a test uses one of its fixtures:
 - ``minio_storages``: for one test, every MinIO alias of ``settings.STORAGES`` points at the
   server and its declared buckets exist; they are emptied after the test. Gives the S3Server.
 - ``s3_clean_buckets``: empties every bucket on the server after the test.
-- ``s3_cluster``, session scope: the :class:`RunningCluster` when ``MINIO_TEST_SERVER=rgw-cluster``
-  (gateways reachable directly, killable); tests marked ``cluster`` are skipped on other servers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pytest
 
 from .cleanup import empty_all_buckets
 from .servers import RunningServer, S3Server, planned_kind, selected_kind, shared_server
 
-if TYPE_CHECKING:
-    from ._cluster import RunningCluster
-
 STRICT_SKIP_REASON = (
     "needs a server that enforces signatures/expiry/policies; moto does not (set MINIO_TEST_SERVER=rgw)"
 )
-CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
 _RUNNING = pytest.StashKey[RunningServer]()
 
 
@@ -35,10 +28,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "strict: needs a server that enforces signatures, expiry and policies; skipped on moto",
-    )
-    config.addinivalue_line(
-        "markers",
-        "cluster: needs the load-balanced Ceph cluster (MINIO_TEST_SERVER=rgw-cluster); skipped elsewhere",
     )
 
 
@@ -106,23 +95,6 @@ def s3_clean_buckets(s3_server: S3Server) -> Iterator[S3Server]:
     """Empties every bucket on the server after the test."""
     yield s3_server
     empty_all_buckets(s3_server)
-
-
-@pytest.fixture(scope="session")
-def s3_cluster(s3_server: S3Server) -> RunningCluster:
-    """The session's cluster (balancer, gateways, OSDs); skips the test on any other server."""
-    from ._cluster import RunningCluster
-
-    running = shared_server()
-    if not isinstance(running, RunningCluster):
-        pytest.skip(CLUSTER_SKIP_REASON)
-    return running
-
-
-@pytest.fixture(autouse=True)
-def _s3_skip_cluster_tests_elsewhere(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("cluster") is not None and planned_kind() != "rgw-cluster":
-        pytest.skip(CLUSTER_SKIP_REASON)
 
 
 @pytest.fixture(autouse=True)

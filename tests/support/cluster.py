@@ -1,9 +1,13 @@
 """A Ceph cluster on this machine: 3 OSDs, pools replicated 3 ways, 2 gateways behind HAProxy.
 
-``start_rgw_cluster()`` builds on the single node's :class:`~._rgw.CephCluster` with
+``start_rgw_cluster()`` builds on the single node's ``CephCluster`` (``testing/_rgw.py``) with
 :data:`CLUSTER`, then starts Debian's HAProxy in front of the gateways on another free loopback
 port. The S3 endpoint of the returned :class:`RunningCluster` is the balancer; the gateways can
 also be reached directly, killed and restarted (for failover tests and benchmarks).
+
+It is the project's own harness, not shipped in the wheel: ``tests/conftest.py`` registers it as
+the server kind ``rgw-cluster`` (``MINIO_TEST_SERVER=rgw-cluster``, ``make test-cluster``), and
+``benchmarks/cluster.py`` starts it directly.
 """
 
 from __future__ import annotations
@@ -17,9 +21,17 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import _rgw
-from ._process import LOOPBACK, free_ports, http_status, pid_alive, retry_on_lost_port, tail, wait_until
-from .servers import RunningServer, S3Server
+from django_minio_backend.testing import _rgw
+from django_minio_backend.testing._process import (
+    LOOPBACK,
+    free_ports,
+    http_status,
+    pid_alive,
+    retry_on_lost_port,
+    tail,
+    wait_until,
+)
+from django_minio_backend.testing.servers import RunningServer, S3Server, register_kind
 
 logger = logging.getLogger("django_minio_backend.testing")
 
@@ -238,3 +250,8 @@ def start_rgw_cluster() -> RunningCluster:
     running = retry_on_lost_port(_start_once, "Ceph RGW cluster")
     assert isinstance(running, RunningCluster)
     return running
+
+
+def register() -> None:
+    """Make ``MINIO_TEST_SERVER=rgw-cluster`` and ``start_server("rgw-cluster")`` start this cluster."""
+    register_kind(KIND, start_rgw_cluster, strict=True)

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite; fixtures stay in the conftest files."""
