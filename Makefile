@@ -1,7 +1,7 @@
 # Developer entry points. `make demo` and `make test` are the README's quick start.
 PYTHON ?= python3
 PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
-COMPAT_ARGS ?= -m "not browser and not cluster"
+COMPAT_ARGS ?= -m "not browser and not s3_cluster"
 CLUSTER_ARGS ?= -q -p no:cacheprovider -m "not browser"
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -34,7 +34,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The suite through the load balancer of a local Ceph cluster (3 OSDs, 2 gateways, HAProxy);
-# tests marked `cluster` run only here.
+# tests marked `s3_cluster` run only here.
 test-cluster: $(STAMP)
 	MINIO_TEST_SERVER=rgw-cluster $(PY) -m pytest $(CLUSTER_ARGS)
 

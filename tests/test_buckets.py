@@ -104,7 +104,7 @@ def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_serve
     assert counter.methods() == ["GET"] * 7  # one read per bucket, no write
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_public_bucket_is_readable_but_never_listable(settings, s3_server, anonymous):
     bucket = unique("ib-public")
     settings.STORAGES = storages_for(s3_server, public=[bucket])
@@ -130,7 +130,7 @@ def test_demotion_removes_the_public_policy(settings, s3_server, anonymous):
     assert anonymous.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_server, anonymous):
     bucket = unique("ib-legacy")
     s3_server.client().make_bucket(bucket_name=bucket)

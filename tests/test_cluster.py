@@ -22,7 +22,7 @@ from django_minio_backend.testing._process import pid_alive
 from .conftest import PRIVATE
 from .test_servers import failed_workdir, fake_programs, processes_using
 
-pytestmark = pytest.mark.cluster
+pytestmark = pytest.mark.s3_cluster
 
 WRITERS = 32
 

@@ -286,7 +286,7 @@ def test_static_urls_are_public_and_the_bucket_is_not_listable_anonymously(use_s
     assert response.data == files["d0/sub0/file0.txt"]
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_static_bucket_cannot_be_listed_anonymously(use_static, s3_server, static_bucket):
     make_sources(use_static(), 1)
     collect()

@@ -86,7 +86,7 @@ def exercise(storage, name: str) -> None:
     assert not storage.exists(small)
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_session_token_of_sts_credentials_signs_every_request_path(
     minio_settings, minio_options, temporary, name
 ):
@@ -106,7 +106,7 @@ def test_session_token_of_sts_credentials_signs_every_request_path(
         without_token.save(f"{name}/refused.txt", ContentFile(b"x"))
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_provider_is_asked_for_every_request_including_the_conditional_put(
     minio_settings, minio_options, s3_server, temporary, name
 ):
@@ -133,7 +133,7 @@ def build_env_like_provider() -> Provider:
     return SlotProvider(as_minio(_FACTORY_CREDS))
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_dotted_path_to_a_factory_and_minio_env_provider(
     minio_settings, minio_options, temporary, name, monkeypatch
 ):
@@ -148,7 +148,7 @@ def test_dotted_path_to_a_factory_and_minio_env_provider(
         assert handle.read() == b"factory"
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_minio_assume_role_provider_against_the_server_sts(minio_settings, minio_options, s3_server, name):
     if not s3_server.sts_role_arn:
         pytest.skip(f"the {s3_server.kind} test server has no STS role to assume")
@@ -277,7 +277,7 @@ def test_migrations_hold_no_session_token_or_sse_c_key(minio_settings, minio_opt
     assert token not in text and "KKKK" not in text and minio_options["MINIO_SECRET_KEY"] not in text
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_aws_config_file_provider_picks_up_rotated_credentials(
     minio_settings, minio_options, s3_server, temporary, name, tmp_path
 ):

@@ -154,7 +154,7 @@ def test_post_to_one_name_is_stored(located):
     assert located.verify_upload("exact/upload.bin", expected_size=5).size == 5
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_larger_than_max_size_is_rejected(located):
     policy = located.presigned_post("big/", max_size=10)
     response = form_post(policy, b"x" * 11)
@@ -162,14 +162,14 @@ def test_post_larger_than_max_size_is_rejected(located):
     assert not located.exists("big/photo.txt")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_smaller_than_min_size_is_rejected(located):
     policy = located.presigned_post("small/", max_size=10, min_size=5)
     assert form_post(policy, b"1234").status == 400
     assert not located.exists("small/photo.txt")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_under_a_wrong_key_prefix_is_rejected(located, name):
     policy = located.presigned_post("avatars/", max_size=100)
     outside = f"{name}/elsewhere/photo.txt"
@@ -179,7 +179,7 @@ def test_post_under_a_wrong_key_prefix_is_rejected(located, name):
     assert not outside_storage.exists(outside)
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_to_another_name_than_granted_is_rejected(located, name):
     policy = located.presigned_post("one.txt", max_size=100)
     response = form_post(policy, b"sneaky", key=f"{name}/media/two.txt")
@@ -187,7 +187,7 @@ def test_post_to_another_name_than_granted_is_rejected(located, name):
     assert not located.exists("two.txt")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_with_a_wrong_content_type_is_rejected(located):
     policy = located.presigned_post("imgs/", max_size=100, content_type="image/*")
     response = form_post(policy, b"<script>", filename="x.html", **{"Content-Type": "text/html"})
@@ -195,7 +195,7 @@ def test_post_with_a_wrong_content_type_is_rejected(located):
     assert not located.exists("imgs/x.html")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_post_after_expiry_is_rejected(located):
     policy = located.presigned_post("late/", max_size=100, expires=timedelta(seconds=1))
     time.sleep(2.5)
@@ -211,7 +211,7 @@ def test_presigned_put_uploads_and_is_verified(located):
     assert located.verify_upload("put/file.bin", expected_size=16).size == 16
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_tampered_presigned_put_is_rejected(located):
     url = located.presigned_put_url("put/granted.bin")
     other_name = url.replace("/put/granted.bin?", "/put/other.bin?")
@@ -222,7 +222,7 @@ def test_tampered_presigned_put_is_rejected(located):
     assert not located.exists("put/other.bin") and not located.exists("put/granted.bin")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_expired_presigned_put_is_rejected(located):
     url = located.presigned_put_url("put/late.bin", expires=timedelta(seconds=1))
     time.sleep(2.5)

@@ -132,7 +132,7 @@ def test_rendered_nginx_config_keeps_everything_but_addresses_and_paths(tmp_path
             assert line in rendered
 
 
-@pytest.mark.cluster
+@pytest.mark.s3_cluster
 def test_docker_nginx_config_balances_the_ceph_gateways(s3_cluster, minio_settings, tmp_path):
     """docker/nginx.conf, run by Debian's nginx, in front of the two gateways: S3 works through it."""
     if shutil.which("nginx") is None:

@@ -86,7 +86,7 @@ def object_headers(s3_server, key: str, sse_c: bool = False) -> dict[str, str]:
 # -- SSE-C ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_options, s3_server, name):
     recorder = HeaderRecorder()
     storage = storage_with(
@@ -118,7 +118,7 @@ def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_opt
         plain.open(names[0]).read()
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
     minio_settings, minio_options, s3_server, name
 ):
@@ -150,7 +150,7 @@ def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
 # -- SSE-KMS and SSE-S3 ------------------------------------------------------------------------
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_sse_kms_with_a_key_id_on_every_write_path(minio_settings, minio_options, s3_server, name):
     if not s3_server.kms_key_id:
         pytest.skip(f"the {s3_server.kind} test server has no KMS key")
@@ -174,7 +174,7 @@ def test_sse_kms_with_a_key_id_on_every_write_path(minio_settings, minio_options
             assert handle.read(1)
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_sse_s3_headers_are_sent_on_every_write_path(minio_settings, minio_options, s3_server, name):
     recorder = HeaderRecorder()
     storage = storage_with(minio_options, recorder, MINIO_SERVER_SIDE_ENCRYPTION="SSE-S3")
@@ -197,7 +197,7 @@ def test_sse_s3_headers_are_sent_on_every_write_path(minio_settings, minio_optio
 # -- storage class -------------------------------------------------------------------------------
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_storage_class_on_every_write_path(minio_settings, minio_options, s3_server, name):
     if "REDUCED_REDUNDANCY" not in s3_server.storage_classes:
         pytest.skip(f"the {s3_server.kind} test server has no REDUCED_REDUNDANCY storage class")

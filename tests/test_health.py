@@ -119,7 +119,7 @@ def test_port_that_never_accepts_times_out(full_backlog_port):
     )
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_wrong_secret_is_an_authentication_failure(s3_server):
     status = health.probe(parse_options(s3_server.storage_options(MINIO_SECRET_KEY="not-the-secret")))
     assert_failed(status, "authentication failed", s3_server.endpoint)

@@ -166,7 +166,7 @@ def test_a_claimed_name_is_left_alone(s3_server, new_options, name):
     assert "cache-control" not in headers(s3_server, key)
 
 
-@pytest.mark.strict  # moto ignores the copy conditions
+@pytest.mark.s3_strict  # moto ignores the copy conditions
 def test_the_copy_is_conditional_on_the_etag_that_was_read(s3_server, minio_settings, name):
     from minio.error import S3Error
 

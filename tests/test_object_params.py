@@ -167,7 +167,7 @@ def test_sse_s3_passes_through(minio_settings, s3_server, name):
     assert storage.open(saved).read() == b"secret"
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_sse_c_key_given_as_upload_argument_also_reads(minio_settings, s3_server, name):
     """An ``sse=SseCustomerKey(...)`` argument encrypts uploads and is sent with reads and stats."""
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", sse=SseCustomerKey(b"k" * 32))

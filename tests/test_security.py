@@ -28,7 +28,7 @@ def anonymous(method, url, body=None):
     return http.request(method, url, body=body).status
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 @pytest.mark.parametrize("bucket", [PUBLIC, STATIC, PRIVATE])
 def test_no_bucket_can_be_listed_or_written_anonymously(storage, s3_server, bucket, name):
     storage.save(f"{name}/listed.txt", ContentFile(b"x"))
@@ -40,7 +40,7 @@ def test_no_bucket_can_be_listed_or_written_anonymously(storage, s3_server, buck
     assert anonymous("DELETE", f"{base}/{name}/listed.txt") == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_public_objects_are_readable_but_not_deletable_anonymously(public_storage, name):
     saved = public_storage.save(f"{name}/pub.txt", ContentFile(b"public"))
     url = public_storage.url(saved)
@@ -49,7 +49,7 @@ def test_public_objects_are_readable_but_not_deletable_anonymously(public_storag
     assert public_storage.exists(saved)
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_url_signed_with_a_wrong_secret_is_rejected(minio_settings, storage, name):
     saved = storage.save(f"{name}/s.txt", ContentFile(b"s"))
     forged = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="guessed-secret")
@@ -132,7 +132,7 @@ def failing_operations(storage, name):
 @pytest.mark.parametrize(
     "broken",
     [
-        pytest.param({"MINIO_SECRET_KEY": "wrong-secret-value"}, marks=pytest.mark.strict, id="wrong secret"),
+        pytest.param({"MINIO_SECRET_KEY": "wrong-secret-value"}, marks=pytest.mark.s3_strict, id="wrong secret"),
         pytest.param({"MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_MAX_RETRIES": 1}, id="server down"),
     ],
 )

@@ -219,7 +219,7 @@ def test_exists_raises_when_the_server_is_down_naming_the_endpoint(minio_setting
         storage.size("anything.txt")
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_exists_raises_on_forbidden(minio_settings):
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="wrong-secret")
     with pytest.raises(StorageServerError, match="403|Forbidden|AccessDenied|SignatureDoesNotMatch"):
@@ -296,7 +296,7 @@ def test_presigned_url_with_content_disposition(storage, name):
     assert response.headers["Content-Disposition"] == "attachment; filename=dl.txt"
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_presigned_url_for_external_endpoint_is_signed_for_that_host(minio_settings, s3_server, name):
     port = s3_server.endpoint.rsplit(":", 1)[1]
     storage = MinioBackend(
@@ -310,14 +310,14 @@ def test_presigned_url_for_external_endpoint_is_signed_for_that_host(minio_setti
     assert http.request("GET", wrong_host).status == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_anonymous_read_of_a_private_object_is_denied(storage, name):
     saved = storage.save(f"{name}/secret.txt", ContentFile(b"secret"))
     plain = f"{storage.base_url}{PRIVATE}/{saved}"
     assert http.request("GET", plain).status == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_tampered_presigned_url_is_rejected(storage, name):
     saved = storage.save(f"{name}/t.txt", ContentFile(b"t"))
     url = storage.url(saved)
@@ -328,7 +328,7 @@ def test_tampered_presigned_url_is_rejected(storage, name):
     assert http.request("GET", other_object).status == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_expired_presigned_url_is_rejected(storage, name):
     import time
 
@@ -338,7 +338,7 @@ def test_expired_presigned_url_is_rejected(storage, name):
     assert http.request("GET", url).status == 403
 
 
-@pytest.mark.strict
+@pytest.mark.s3_strict
 def test_wrong_secret_is_rejected(minio_settings, name):
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="not-the-secret")
     with pytest.raises(StorageServerError, match="SignatureDoesNotMatch|AccessDenied|403"):
