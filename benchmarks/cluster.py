@@ -240,6 +240,7 @@ def scenario(name: str, threads: int, ops: int, label: str) -> dict:
     from django.conf import settings
 
     from django_minio_backend.models import MinioBackend
+
     from tests.support.cluster import start_rgw_cluster
 
     with start_rgw_cluster() as running:

@@ -43,7 +43,8 @@ def measure(server) -> dict[tuple[str, str], str]:
     from django.core.files.base import ContentFile
 
     from django_minio_backend.models import MinioBackend
-    from tests.faultproxy import FaultProxy
+
+    from tests.support.faultproxy import FaultProxy
     from tests.test_faults import FAULTS, OPERATIONS, run_bounded, through
 
     direct = MinioBackend(bucket_name=PRIVATE, storage_name="default")

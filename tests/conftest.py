@@ -1,16 +1,28 @@
+"""The suite's fixtures; helpers live in tests/support."""
+
+import os
 import uuid
+from pathlib import Path
 
 import pytest
+import urllib3
 
+from django_minio_backend import buckets
 from django_minio_backend.client import ObjectStore
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import parse_options
-from django_minio_backend.testing import create_declared_buckets, planned_kind, shared_server, storages_for
+from django_minio_backend.testing import (
+    create_declared_buckets,
+    empty_bucket,
+    planned_kind,
+    shared_server,
+    storages_for,
+)
 
-from .helpers import CountingPoolManager
-from .support import cluster
+from tests.support import PRIVATE, PUBLIC, STATIC, CountingPoolManager, cluster
+from tests.support.browser import CHROMIUM
+from tests.support.faultproxy import FaultProxy
 
-PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
 
 cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
@@ -92,3 +104,41 @@ def counted_storage(minio_settings, counter):
 def name():
     """A fresh object name prefix, so tests never see each other's objects."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def http():
+    """A plain HTTP client without retries, as a browser or curl would fetch a URL."""
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
+    yield pool
+    pool.clear()
+
+
+@pytest.fixture
+def proxy(s3_server):
+    """A FaultProxy in front of the test server; faults are set per test."""
+    with FaultProxy(s3_server.endpoint) as running:
+        yield running
+
+
+@pytest.fixture
+def static_bucket(s3_server):
+    """A fresh public bucket per test, so request counts start clean."""
+    bucket = f"st-{uuid.uuid4().hex[:12]}"
+    client = s3_server.client()
+    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
+    yield bucket
+    empty_bucket(s3_server, bucket, client=client)
+    client.remove_bucket(bucket_name=bucket)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of the system's Chromium; skips without it, except under CI, where it fails."""
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM=path)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    pytest.importorskip("playwright", reason="playwright is in the test extra: pip install -e '.[test]'")
+    return CHROMIUM

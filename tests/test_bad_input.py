@@ -17,7 +17,7 @@ from django.core.files.storage import storages
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, NonSeekableStream
 
 http = urllib3.PoolManager()
 
@@ -83,21 +83,13 @@ def test_punctuation_in_names_round_trips_through_signed_requests(storage, name,
     assert http.request("GET", storage.url(second)).data == b"2"
 
 
-class NonSeekable:
-    def __init__(self, data):
-        self._stream = io.BytesIO(data)
-
-    def read(self, size=-1):
-        return self._stream.read(size)
-
-
 @pytest.mark.parametrize("replace", [False, True])
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
         (lambda: ContentFile(b""), b""),
         (lambda: ContentFile("text ✓"), "text ✓".encode()),
-        (lambda: NonSeekable(b"streamed " * 1000), b"streamed " * 1000),
+        (lambda: NonSeekableStream(b"streamed " * 1000), b"streamed " * 1000),
         (lambda: io.StringIO("plain text io"), b"plain text io"),
     ],
     ids=["empty", "str", "non-seekable", "text stream"],

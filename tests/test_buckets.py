@@ -8,7 +8,6 @@ import logging
 import uuid
 
 import pytest
-import urllib3
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from minio.error import S3Error
@@ -16,6 +15,8 @@ from minio.error import S3Error
 from django_minio_backend import apps, buckets, startup
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend
+
+from tests.support import put
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 STATIC = "django_minio_backend.models.MinioBackendStatic"
@@ -47,17 +48,6 @@ def policy_of(server, bucket):
     except S3Error as error:
         assert error.code == "NoSuchBucketPolicy"
         return None
-
-
-def put(server, bucket, key, data=b"x"):
-    server.client().put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data), length=len(data))
-
-
-@pytest.fixture
-def anonymous():
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=10))
-    yield pool
-    pool.clear()
 
 
 def test_plan_reads_settings_only(settings, s3_server, counter):
@@ -105,33 +95,33 @@ def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_serve
 
 
 @pytest.mark.s3_strict
-def test_public_bucket_is_readable_but_never_listable(settings, s3_server, anonymous):
+def test_public_bucket_is_readable_but_never_listable(settings, s3_server, http):
     bucket = unique("ib-public")
     settings.STORAGES = storages_for(s3_server, public=[bucket])
     call_command("initialize_buckets", stdout=io.StringIO())
     put(s3_server, bucket, "hello.txt", b"hello")
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}/hello.txt").data == b"hello"
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}/").status == 403
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
+    assert http.request("GET", f"{s3_server.url}/{bucket}/hello.txt").data == b"hello"
+    assert http.request("GET", f"{s3_server.url}/{bucket}/").status == 403
+    assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
 
 
-def test_demotion_removes_the_public_policy(settings, s3_server, anonymous):
+def test_demotion_removes_the_public_policy(settings, s3_server, http):
     bucket = unique("ib-demote")
     settings.STORAGES = storages_for(s3_server, public=[bucket])
     call_command("initialize_buckets", stdout=io.StringIO())
     put(s3_server, bucket, "a.txt")
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 200
+    assert http.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 200
 
     settings.STORAGES = storages_for(s3_server, private=[bucket])
     out = io.StringIO()
     call_command("initialize_buckets", stdout=out)
     assert "remove the public-read policy" in out.getvalue()
     assert policy_of(s3_server, bucket) is None
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 403
+    assert http.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 403
 
 
 @pytest.mark.s3_strict
-def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_server, anonymous):
+def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_server, http):
     bucket = unique("ib-legacy")
     s3_server.client().make_bucket(bucket_name=bucket)
     listable = {
@@ -152,10 +142,10 @@ def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_
         ],
     }
     buckets.set_policy(s3_server.client(), bucket, listable)
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 200
+    assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 200
     settings.STORAGES = storages_for(s3_server, public=[bucket])
     call_command("initialize_buckets", stdout=io.StringIO())
-    assert anonymous.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
+    assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
     assert policy_of(s3_server, bucket) == buckets.public_read_policy(bucket)
 
 

@@ -12,29 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import urllib3
 from django.core.files.base import ContentFile
 
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.testing import start_server
 from django_minio_backend.testing._process import pid_alive
 
-from .conftest import PRIVATE
-from .test_servers import failed_workdir, fake_programs, processes_using
+from tests.support import PRIVATE
+from tests.support.processes import assert_start_left_nothing, fake_programs, processes_using
 
 pytestmark = pytest.mark.s3_cluster
 
 WRITERS = 32
 
 
-@pytest.fixture
-def http():
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
-    yield pool
-    pool.clear()
-
-
-def through(s3_cluster, gateway: str) -> MinioBackend:
+def through_gateway(s3_cluster, gateway: str) -> MinioBackend:
     """A storage that talks to one gateway directly (its URLs too), not through the balancer."""
     endpoint = s3_cluster.gateway_server(gateway).endpoint
     return MinioBackend(
@@ -60,7 +52,7 @@ def test_cluster_has_three_osds_replicated_pools_and_two_balanced_gateways(s3_cl
 def test_save_through_one_gateway_is_visible_through_the_other(
     s3_cluster, minio_settings, name, http, writer, reader
 ):
-    a, b = through(s3_cluster, writer), through(s3_cluster, reader)
+    a, b = through_gateway(s3_cluster, writer), through_gateway(s3_cluster, reader)
     payload = os.urandom(70_000)
     saved = a.save(f"{name}/doc.bin", ContentFile(payload))
 
@@ -80,7 +72,7 @@ def test_save_through_one_gateway_is_visible_through_the_other(
 
 
 def test_writers_on_both_gateways_saving_one_name_keep_every_object(s3_cluster, minio_settings, name):
-    storages = [through(s3_cluster, gateway) for gateway in ("rgw.a", "rgw.b")]
+    storages = [through_gateway(s3_cluster, gateway) for gateway in ("rgw.a", "rgw.b")]
     payloads = [f"writer {i}: ".encode() + os.urandom(4096) for i in range(WRITERS)]
     start = threading.Barrier(WRITERS, timeout=30)
 
@@ -137,9 +129,7 @@ def test_cluster_whose_balancer_fails_stops_every_daemon(s3_cluster, tmp_path: P
         start_server("rgw-cluster")
     assert "haproxy exited during start-up" in str(info.value)
     assert "fake haproxy failed" in str(info.value)
-    workdir = failed_workdir(info.value)
-    assert not workdir.exists()
-    assert processes_using(workdir) == []
+    assert_start_left_nothing(info.value)
 
 
 def test_gateway_killed_mid_saves_loses_and_duplicates_nothing(s3_cluster, storage, name):

@@ -29,9 +29,8 @@ from django_minio_backend.staticfiles import CollectSession, Entry, StaticStore
 from django_minio_backend.testing import start_server
 from django_minio_backend.testing.cleanup import empty_bucket
 
-from .conftest import PUBLIC
-from .faultproxy import FaultProxy
-from .helpers import CountingPoolManager
+from tests.support import PUBLIC, CountingPoolManager
+from tests.support.faultproxy import FaultProxy
 
 STATIC = "django_minio_backend.models.MinioBackendStatic"
 MANIFEST = "django_minio_backend.models.MinioManifestStaticStorage"
@@ -41,17 +40,6 @@ SSE_KMS = {
     "x-amz-server-side-encryption": "aws:kms",
     "x-amz-server-side-encryption-aws-kms-key-id": "testkey-1",
 }
-
-
-@pytest.fixture
-def static_bucket(s3_server):
-    """A fresh public bucket per test, so request counts start clean."""
-    bucket = f"st-{uuid.uuid4().hex[:12]}"
-    client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
-    yield bucket
-    empty_bucket(s3_server, bucket, client=client)
-    client.remove_bucket(bucket_name=bucket)
 
 
 def make_sources(root, count):

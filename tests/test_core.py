@@ -28,8 +28,8 @@ from django_minio_backend.models import MinioBackend, MinioBackendStatic
 from django_minio_backend.options import parse_options
 from django_minio_backend.testing import empty_bucket
 
-from .conftest import PRIVATE
-from .faultproxy import FaultProxy
+from tests.support import PRIVATE, ROOT, pending_uploads, stored, through
+from tests.support.faultproxy import FaultProxy
 
 MiB = 1024 * 1024
 MULTIPART = {
@@ -39,19 +39,10 @@ MULTIPART = {
 }
 
 
-def stored(storage, name):
-    with storage.open(name) as handle:
-        return handle.read()
-
-
 def declared(data: bytes, size: int, name: str = "u.bin") -> InMemoryUploadedFile:
     return InMemoryUploadedFile(
         io.BytesIO(data), "f", name, "application/octet-stream", size=size, charset=None
     )
-
-
-def pending_uploads(s3_server, prefix):
-    return list(s3_server.client()._list_multipart_uploads(bucket_name=PRIVATE, prefix=prefix).uploads)
 
 
 # -- exact writes ---------------------------------------------------------------------------------
@@ -178,16 +169,6 @@ def test_a_missing_bucket_is_reported_with_the_fix(minio_settings, name, operati
 
 
 # -- conditional writes on any server -------------------------------------------------------------
-
-
-@pytest.fixture
-def proxy(s3_server):
-    with FaultProxy(s3_server.endpoint) as running:
-        yield running
-
-
-def through(proxy, **extra):
-    return MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_ENDPOINT=proxy.endpoint, **extra)
 
 
 def test_a_server_that_ignores_if_none_match_is_found_out_and_nothing_is_overwritten(
@@ -440,19 +421,12 @@ settings.configure(INSTALLED_APPS=[], USE_TZ=True, STORAGES={})
 django.setup()
 from django.core.files import File
 from django_minio_backend.models import MinioBackend
+from tests.support import NonSeekableStream
 
 def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) // 1024
-
-class Stream:  # cannot seek, size unknown
-    def __init__(self, size):
-        self.left, self.block = size, os.urandom(1024 * 1024)
-    def read(self, size=-1):
-        size = min(1024 * 1024 if size is None or size < 0 else size, 1024 * 1024, self.left)
-        self.left -= size
-        return self.block[:size]
 
 storage = MinioBackend(bucket_name=sys.argv[2], replace_existing=True, **json.loads(sys.argv[1]))
 storage.exists("warm")
@@ -464,7 +438,8 @@ with tempfile.TemporaryFile() as handle:
     before = hwm()
     storage.save(sys.argv[3] + "/file.bin", File(handle))
     after_file = hwm()
-storage.save(sys.argv[3] + "/stream.bin", Stream(size))
+stream = NonSeekableStream(os.urandom(1024 * 1024), chunk=1024 * 1024).repeat(size)  # size unknown
+storage.save(sys.argv[3] + "/stream.bin", stream)
 print(json.dumps({"file": after_file - before, "stream": hwm() - before}))
 """
 
@@ -474,6 +449,7 @@ def test_large_saves_hold_at_most_one_part_in_memory(s3_server, storage, name):
     options = {**s3_server.storage_options(), "MINIO_PRIVATE_BUCKETS": [PRIVATE]}
     output = subprocess.run(
         [sys.executable, "-c", MEMORY_SAVE, json.dumps(options), PRIVATE, name],
+        cwd=ROOT,  # where the script imports tests.support from
         capture_output=True,
         text=True,
         timeout=120,

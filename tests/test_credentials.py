@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 
-import boto3
 import pytest
 import urllib3
-from django.core.checks import run_checks
 from django.core.files.base import ContentFile
 from minio.credentials import AssumeRoleProvider, Credentials, Provider
 
@@ -17,21 +15,21 @@ from django_minio_backend.errors import ConfigurationError, StorageServerError
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import MiB, parse_options
 
-from .conftest import PRIVATE
-from .helpers import CountingPoolManager
+from tests.support import (
+    PRIVATE,
+    STORAGE_MODELS,
+    CountingPoolManager,
+    boto3_client,
+    check_messages,
+    shown_by_a_failed_save,
+)
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 
 
 def assume_role(s3_server, session: str) -> dict[str, str]:
     """Temporary credentials from the server's STS AssumeRole (asked with boto3, an independent client)."""
-    sts = boto3.client(
-        "sts",
-        endpoint_url=s3_server.url,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name=s3_server.region,
-    )
+    sts = boto3_client(s3_server, "sts")
     answer = sts.assume_role(RoleArn=s3_server.sts_role_arn, RoleSessionName=session, DurationSeconds=900)
     return answer["Credentials"]
 
@@ -182,14 +180,10 @@ GOOD = {
 }
 
 
-def messages(settings, **options):
-    settings.STORAGES = {"default": {"BACKEND": MEDIA, "OPTIONS": {**GOOD, **options}}}
-    return {m.id: m for m in run_checks() if m.id.startswith("minio_backend.")}
-
-
 def test_a_provider_makes_the_static_keys_optional(settings):
-    assert messages(settings, MINIO_CREDENTIALS_PROVIDER="minio.credentials.EnvAWSProvider") == {}
-    assert "minio_backend.E002" in messages(settings)
+    provider = {"MINIO_CREDENTIALS_PROVIDER": "minio.credentials.EnvAWSProvider"}
+    assert check_messages(settings, {**GOOD, **provider}) == {}
+    assert "minio_backend.E002" in check_messages(settings, GOOD)
 
 
 @pytest.mark.parametrize(
@@ -208,7 +202,7 @@ def test_a_provider_makes_the_static_keys_optional(settings):
     ],
 )
 def test_credential_combinations_are_checked(settings, options, check_id, words):
-    found = messages(settings, **options)
+    found = check_messages(settings, {**GOOD, **options})
     assert set(found) - {"minio_backend.E002"} == {f"minio_backend.{check_id}"}, found
     message = found[f"minio_backend.{check_id}"]
     assert words in message.msg and message.hint
@@ -216,7 +210,7 @@ def test_credential_combinations_are_checked(settings, options, check_id, words)
 
 
 def test_construction_refuses_a_provider_with_keys_and_a_bad_provider(settings):
-    messages(settings)
+    check_messages(settings, GOOD)
     with pytest.raises(ConfigurationError, match="either the provider or static keys"):
         parse_options({**GOOD, "MINIO_CREDENTIALS_PROVIDER": Provider, "MINIO_SECRET_KEY": "s"})
     storage = MinioBackend(bucket_name="c-private", **GOOD, MINIO_CREDENTIALS_PROVIDER=f"{__name__}.GOOD")
@@ -237,11 +231,7 @@ def test_credentials_stay_out_of_reprs_deconstruct_errors_and_logs(settings, cap
     settings.STORAGES = {"default": {"BACKEND": MEDIA, "OPTIONS": options}}
     caplog.set_level(logging.DEBUG)
     storage = MinioBackend(bucket_name="c-private", storage_name="default")
-    with pytest.raises(StorageServerError) as raised:  # nothing listens on port 9
-        storage.save("x.txt", ContentFile(b"x"))
-    shown = " ".join(
-        [repr(storage), repr(storage.options), repr(storage.deconstruct()), str(raised.value), caplog.text]
-    )
+    shown = shown_by_a_failed_save(storage, caplog)  # nothing listens on port 9
     assert secret not in shown and token not in shown
 
 
@@ -252,8 +242,6 @@ def test_migrations_hold_no_session_token_or_sse_c_key(minio_settings, minio_opt
 
     from django.core.management import call_command
     from django.test import override_settings
-
-    from .test_security import MODELS
 
     token, key = "token-never-in-migrations", b"K" * 32
     options = {
@@ -266,7 +254,9 @@ def test_migrations_hold_no_session_token_or_sse_c_key(minio_settings, minio_opt
     (package / "migrations").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "migrations" / "__init__.py").write_text("")
-    (package / "models.py").write_text(MODELS.format(options=options).replace("leakcheck", "leakcheck2"))
+    (package / "models.py").write_text(
+        STORAGE_MODELS.format(options=options).replace("leakcheck", "leakcheck2")
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     output = io.StringIO()
     with override_settings(INSTALLED_APPS=[*minio_settings.INSTALLED_APPS, "leakcheck2"]):

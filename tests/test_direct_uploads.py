@@ -16,8 +16,7 @@ from django.core.files.base import ContentFile
 from django_minio_backend.errors import ReadOnlyStorageError, UploadVerificationError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
-from .helpers import CountingPoolManager
+from tests.support import PRIVATE, CountingPoolManager, offline_storage
 
 browser = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
 
@@ -36,13 +35,9 @@ def policy_document(policy: dict) -> dict:
 # -- signing, offline ----------------------------------------------------------------------------
 
 
-def offline(counter: CountingPoolManager, **options) -> MinioBackend:
-    return MinioBackend(storage_name="default", MINIO_HTTP_CLIENT=counter, **options)
-
-
 def test_post_policy_is_signed_for_the_external_endpoint_with_its_conditions():
     counter = CountingPoolManager()
-    storage = offline(
+    storage = offline_storage(
         counter,
         MINIO_EXTERNAL_ENDPOINT="uploads.example.com",
         MINIO_EXTERNAL_ENDPOINT_USE_HTTPS=True,
@@ -61,7 +56,7 @@ def test_post_policy_is_signed_for_the_external_endpoint_with_its_conditions():
 
 
 def test_post_policy_for_one_name_pins_the_key_and_the_exact_type():
-    storage = offline(CountingPoolManager(), MINIO_LOCATION="media")
+    storage = offline_storage(CountingPoolManager(), MINIO_LOCATION="media")
     policy = storage.presigned_post("docs/report.pdf", max_size=10, content_type="application/pdf")
     assert policy["fields"]["key"] == "media/docs/report.pdf"
     assert policy["fields"]["Content-Type"] == "application/pdf"
@@ -71,7 +66,7 @@ def test_post_policy_for_one_name_pins_the_key_and_the_exact_type():
 
 
 def test_post_policy_expiry_defaults_to_the_url_expiry_and_can_be_given():
-    storage = offline(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(hours=2))
+    storage = offline_storage(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(hours=2))
     for expires, seconds in ((None, 7200), (timedelta(minutes=10), 600)):
         policy = storage.presigned_post("a.txt", max_size=10, expires=expires)
         expiration = policy_document(policy)["expiration"]
@@ -83,7 +78,7 @@ def test_post_policy_expiry_defaults_to_the_url_expiry_and_can_be_given():
 
 def test_put_url_is_signed_for_the_external_endpoint_without_a_request():
     counter = CountingPoolManager()
-    storage = offline(counter, MINIO_EXTERNAL_ENDPOINT="uploads.example.com", MINIO_LOCATION="media")
+    storage = offline_storage(counter, MINIO_EXTERNAL_ENDPOINT="uploads.example.com", MINIO_LOCATION="media")
     url = urlsplit(storage.presigned_put_url("in/a b.txt", expires=timedelta(minutes=5)))
     assert (url.netloc, url.path) == ("uploads.example.com", "/test-private/media/in/a%20b.txt")
     assert "X-Amz-Expires=300" in url.query
@@ -92,7 +87,7 @@ def test_put_url_is_signed_for_the_external_endpoint_without_a_request():
 
 @pytest.mark.parametrize("bad", ["../escape.txt", "/abs.txt", "a/../../b", "nul\x00.txt", "", "dir/"])
 def test_upload_names_cannot_escape_the_location(bad):
-    storage = offline(CountingPoolManager(), MINIO_LOCATION="media")
+    storage = offline_storage(CountingPoolManager(), MINIO_LOCATION="media")
     with pytest.raises(SuspiciousFileOperation):
         storage.presigned_put_url(bad)
     if bad not in ("", "dir/"):
@@ -101,7 +96,7 @@ def test_upload_names_cannot_escape_the_location(bad):
 
 
 def test_post_needs_a_directory_with_a_slash_or_an_object_name():
-    storage = offline(CountingPoolManager(), MINIO_LOCATION="media")
+    storage = offline_storage(CountingPoolManager(), MINIO_LOCATION="media")
     with pytest.raises(SuspiciousFileOperation, match="must name an object"):
         storage.presigned_post("", max_size=10)
 
@@ -118,11 +113,11 @@ def test_post_needs_a_directory_with_a_slash_or_an_object_name():
 )
 def test_post_policy_rejects_bad_limits(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        offline(CountingPoolManager()).presigned_post("a.txt", **kwargs)
+        offline_storage(CountingPoolManager()).presigned_post("a.txt", **kwargs)
 
 
 def test_read_only_storage_hands_out_no_upload_grants():
-    storage = offline(CountingPoolManager(), MINIO_READ_ONLY=True)
+    storage = offline_storage(CountingPoolManager(), MINIO_READ_ONLY=True)
     with pytest.raises(ReadOnlyStorageError, match="MINIO_READ_ONLY"):
         storage.presigned_put_url("a.txt")
     with pytest.raises(ReadOnlyStorageError, match="MINIO_READ_ONLY"):

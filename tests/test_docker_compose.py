@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import urllib3
 
-from .nginx_balancer import nginx_in_front_of, render
+from tests.support import ROOT
+from tests.support.nginx_balancer import nginx_in_front_of, render
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is in the test extra: pip install -e '.[test]'")
 
-ROOT = Path(__file__).resolve().parent.parent
 NODES = ("minio1", "minio2", "minio3", "minio4")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from django_minio_backend.options import OPTION_TABLE, TOP_LEVEL_FALLBACK_KEYS
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 DOCS = ("README.md", "MIGRATIONS.md", "CONTRIBUTE.md")
 
 

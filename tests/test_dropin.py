@@ -10,7 +10,6 @@ import importlib
 import inspect
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import django
 import pytest
@@ -31,10 +30,9 @@ from django_minio_backend.models import MinioBackend, MinioBackendStatic, iso_da
 from django_minio_backend.options import parse_options, top_level_settings
 from django_minio_backend.testing import create_declared_buckets, storages_for
 
-from .conftest import PRIVATE, PUBLIC, STATIC
-from .test_options import two_alias_settings
+from tests.support import PRIVATE, PUBLIC, ROOT, STATIC, two_alias_settings
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = ROOT / "tests" / "data"
 BACKEND = "django_minio_backend.models.MinioBackend"
 STATIC_BACKEND = "django_minio_backend.models.MinioBackendStatic"
 BARE_STORAGES = {"default": {"BACKEND": BACKEND}, "staticfiles": {"BACKEND": STATIC_BACKEND}}

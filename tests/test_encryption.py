@@ -4,55 +4,21 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 
 import pytest
-from django.core.checks import run_checks
 from django.core.files.base import ContentFile
+from minio.sse import SseCustomerKey
 
 from django_minio_backend.errors import ConfigurationError, StorageServerError
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import MiB, parse_options
 from django_minio_backend.writes import CLAIM_HEADER
 
-from .conftest import PRIVATE
-from .helpers import CountingPoolManager
+from tests.support import PRIVATE, CountingPoolManager, check_messages, headers_of, shown_by_a_failed_save
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 SSE_C_KEY = bytes(range(32))
 SSE_C_KEY_B64 = base64.b64encode(SSE_C_KEY).decode()
-
-
-class HeaderRecorder(CountingPoolManager):
-    """Also records each request's headers (lower-cased names)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.sent: list[tuple[str, str, dict[str, str]]] = []
-        self.paths: list[str] = []
-        self._headers_lock = threading.Lock()
-
-    def urlopen(self, method, url, redirect=True, **kwargs):
-        headers = {str(k).lower(): str(v) for k, v in (kwargs.get("headers") or {}).items()}
-        path, _, query = url.partition("?")
-        with self._headers_lock:
-            self.sent.append((method, query, headers))
-            self.paths.append(path)
-        return super().urlopen(method, url, redirect=redirect, **kwargs)
-
-    def only_under(self, prefix: str) -> None:
-        """Forget the requests for other keys (e.g. the endpoint's conditional-write probe)."""
-        kept = [
-            (sent, path) for sent, path in zip(self.sent, self.paths, strict=True) if f"/{prefix}/" in path
-        ]
-        self.sent, self.paths = [sent for sent, _ in kept], [path for _, path in kept]
-
-    def with_header(self, header: str) -> list[str]:
-        """'METHOD query' of the requests that carried ``header``."""
-        return [f"{method} {query}".strip() for method, query, headers in self.sent if header in headers]
-
-    def all_requests(self) -> list[str]:
-        return [f"{method} {query}".strip() for method, query, _ in self.sent]
 
 
 def sse_c_key() -> bytes:
@@ -73,22 +39,12 @@ def write_every_way(storage, name: str) -> list[str]:
     return [small, big, f"{name}/written.bin"]
 
 
-def object_headers(s3_server, key: str, sse_c: bool = False) -> dict[str, str]:
-    """The object's response headers, asked with a plain minio client (independent of the storage)."""
-    from minio.sse import SseCustomerKey
-
-    stat = s3_server.client().stat_object(
-        bucket_name=PRIVATE, object_name=key, ssec=SseCustomerKey(SSE_C_KEY) if sse_c else None
-    )
-    return {k.lower(): v for k, v in stat.metadata.items()}
-
-
 # -- SSE-C ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.s3_strict
 def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_options, s3_server, name):
-    recorder = HeaderRecorder()
+    recorder = CountingPoolManager()
     storage = storage_with(
         minio_options,
         recorder,
@@ -103,16 +59,16 @@ def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_opt
             assert handle.read(2)
         assert storage.size(stored) > 0
     key_header = "x-amz-server-side-encryption-customer-key"
-    claims = [h for _, _, h in recorder.sent if CLAIM_HEADER in h]
+    claims = [sent.headers for sent in recorder.sent if CLAIM_HEADER in sent.headers]
     assert len(claims) == 1 and key_header not in claims[0]  # an empty claim, recognisable without the key
     missing = [
-        (method, query)
-        for method, query, headers in recorder.sent
-        if key_header not in headers and method != "DELETE" and CLAIM_HEADER not in headers
+        sent.line
+        for sent in recorder.sent
+        if key_header not in sent.headers and sent.method != "DELETE" and CLAIM_HEADER not in sent.headers
     ]
     assert missing == [], f"requests sent without the SSE-C key: {missing}"
     assert len(recorder.sent) >= 15
-    assert object_headers(s3_server, names[0], sse_c=True)[key_header + "-md5"]
+    assert headers_of(s3_server, names[0], ssec=SseCustomerKey(SSE_C_KEY))[key_header + "-md5"]
     plain = MinioBackend(bucket_name=PRIVATE, **minio_options)  # without the key the server refuses
     with pytest.raises((StorageServerError, FileNotFoundError)):
         plain.open(names[0]).read()
@@ -122,18 +78,18 @@ def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_opt
 def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
     minio_settings, minio_options, s3_server, name
 ):
-    recorder = HeaderRecorder()
+    recorder = CountingPoolManager()
     storage = storage_with(
         minio_options, recorder, MINIO_SERVER_SIDE_ENCRYPTION="SSE-C", MINIO_SSE_CUSTOMER_KEY=SSE_C_KEY
     )
     source = storage.save(f"{name}/source.txt", ContentFile(b"copied under SSE-C"))
-    recorder.sent.clear()
+    recorder.reset()
     refused = None
     try:
         storage.store.copy(source, f"{name}/copy.txt")
     except StorageServerError as error:
         refused = error
-    copies = [h for _, _, h in recorder.sent if "x-amz-copy-source" in h]
+    copies = [sent.headers for sent in recorder.sent if "x-amz-copy-source" in sent.headers]
     assert len(copies) == 1
     assert "x-amz-copy-source-server-side-encryption-customer-key" in copies[0]
     assert "x-amz-server-side-encryption-customer-key" in copies[0]
@@ -154,7 +110,7 @@ def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
 def test_sse_kms_with_a_key_id_on_every_write_path(minio_settings, minio_options, s3_server, name):
     if not s3_server.kms_key_id:
         pytest.skip(f"the {s3_server.kind} test server has no KMS key")
-    recorder = HeaderRecorder()
+    recorder = CountingPoolManager()
     storage = storage_with(
         minio_options,
         recorder,
@@ -163,11 +119,11 @@ def test_sse_kms_with_a_key_id_on_every_write_path(minio_settings, minio_options
     )
     names = write_every_way(storage, name)
     recorder.only_under(name)
-    creates = [r for r in recorder.all_requests() if r in ("PUT", "POST uploads=")]
-    assert recorder.with_header("x-amz-server-side-encryption-aws-kms-key-id") == creates
+    creates = [r for r in recorder.lines() if r in ("PUT", "POST uploads=")]
+    assert recorder.lines("x-amz-server-side-encryption-aws-kms-key-id") == creates
     assert len(creates) == 4  # the conditional PUT, the claim, and two CreateMultipartUpload
     for stored in names:
-        headers = object_headers(s3_server, stored)
+        headers = headers_of(s3_server, stored)
         assert headers["x-amz-server-side-encryption"] == "aws:kms"
         assert headers["x-amz-server-side-encryption-aws-kms-key-id"] == s3_server.kms_key_id
         with storage.open(stored) as handle:  # reads need no key
@@ -176,16 +132,18 @@ def test_sse_kms_with_a_key_id_on_every_write_path(minio_settings, minio_options
 
 @pytest.mark.s3_strict
 def test_sse_s3_headers_are_sent_on_every_write_path(minio_settings, minio_options, s3_server, name):
-    recorder = HeaderRecorder()
+    recorder = CountingPoolManager()
     storage = storage_with(minio_options, recorder, MINIO_SERVER_SIDE_ENCRYPTION="SSE-S3")
     names = write_every_way(storage, name)
     recorder.only_under(name)
-    creates = [r for r in recorder.all_requests() if r in ("PUT", "POST uploads=")]
-    assert recorder.with_header("x-amz-server-side-encryption") == creates
+    creates = [r for r in recorder.lines() if r in ("PUT", "POST uploads=")]
+    assert recorder.lines("x-amz-server-side-encryption") == creates
     assert {
-        h["x-amz-server-side-encryption"] for _, _, h in recorder.sent if "x-amz-server-side-encryption" in h
+        sent.headers["x-amz-server-side-encryption"]
+        for sent in recorder.sent
+        if "x-amz-server-side-encryption" in sent.headers
     } == {"AES256"}
-    stored = object_headers(s3_server, names[0]).get("x-amz-server-side-encryption")
+    stored = headers_of(s3_server, names[0]).get("x-amz-server-side-encryption")
     if stored is None:
         pytest.skip(
             f"{s3_server.kind} accepted but did not apply SSE-S3 (Ceph RGW 16 needs a Vault backend for "
@@ -201,14 +159,14 @@ def test_sse_s3_headers_are_sent_on_every_write_path(minio_settings, minio_optio
 def test_storage_class_on_every_write_path(minio_settings, minio_options, s3_server, name):
     if "REDUCED_REDUNDANCY" not in s3_server.storage_classes:
         pytest.skip(f"the {s3_server.kind} test server has no REDUCED_REDUNDANCY storage class")
-    recorder = HeaderRecorder()
+    recorder = CountingPoolManager()
     storage = storage_with(minio_options, recorder, MINIO_STORAGE_CLASS="REDUCED_REDUNDANCY")
     names = write_every_way(storage, name)
     recorder.only_under(name)
-    creates = [r for r in recorder.all_requests() if r in ("PUT", "POST uploads=")]
-    assert recorder.with_header("x-amz-storage-class") == creates
+    creates = [r for r in recorder.lines() if r in ("PUT", "POST uploads=")]
+    assert recorder.lines("x-amz-storage-class") == creates
     for stored in names:
-        assert object_headers(s3_server, stored)["x-amz-storage-class"] == "REDUCED_REDUNDANCY"
+        assert headers_of(s3_server, stored)["x-amz-storage-class"] == "REDUCED_REDUNDANCY"
 
 
 # -- configuration, checks, secrecy -------------------------------------------------------------
@@ -220,11 +178,6 @@ GOOD = {
     "MINIO_DEFAULT_BUCKET": "c-private",
     "MINIO_PRIVATE_BUCKETS": ["c-private"],
 }
-
-
-def messages(settings, **options):
-    settings.STORAGES = {"default": {"BACKEND": MEDIA, "OPTIONS": {**GOOD, **options}}}
-    return {m.id: m for m in run_checks() if m.id.startswith("minio_backend.")}
 
 
 @pytest.mark.parametrize(
@@ -265,7 +218,7 @@ def messages(settings, **options):
     ],
 )
 def test_encryption_combinations_are_checked(settings, options, check_id, words):
-    found = messages(settings, **options)
+    found = check_messages(settings, {**GOOD, **options})
     assert set(found) == {f"minio_backend.{check_id}"}, found
     message = found[f"minio_backend.{check_id}"]
     assert words in message.msg and message.hint
@@ -273,12 +226,13 @@ def test_encryption_combinations_are_checked(settings, options, check_id, words)
 
 
 def test_a_good_encryption_configuration_passes_the_checks(settings):
-    assert messages(settings, MINIO_SERVER_SIDE_ENCRYPTION="SSE-KMS", MINIO_SSE_KMS_KEY_ID="k") == {}
-    assert messages(settings, MINIO_STORAGE_CLASS="STANDARD_IA") == {}
+    kms = {"MINIO_SERVER_SIDE_ENCRYPTION": "SSE-KMS", "MINIO_SSE_KMS_KEY_ID": "k"}
+    assert check_messages(settings, {**GOOD, **kms}) == {}
+    assert check_messages(settings, {**GOOD, "MINIO_STORAGE_CLASS": "STANDARD_IA"}) == {}
 
 
 def test_a_wrong_key_fails_on_first_use_without_showing_it(settings):
-    messages(settings)
+    check_messages(settings, GOOD)
     storage = MinioBackend(
         bucket_name="c-private",
         **GOOD,
@@ -300,17 +254,5 @@ def test_the_sse_c_key_stays_out_of_reprs_deconstruct_errors_and_logs(settings, 
     settings.STORAGES = {"default": {"BACKEND": MEDIA, "OPTIONS": options}}
     caplog.set_level(logging.DEBUG)
     storage = MinioBackend(bucket_name="c-private", storage_name="default")
-    with pytest.raises(StorageServerError) as raised:  # nothing listens on port 9
-        storage.save("x.txt", ContentFile(b"x"))
-    shown = " ".join(
-        [
-            *(
-                repr(storage),
-                repr(storage.options),
-                repr(parse_options(options)),
-                repr(storage.deconstruct()),
-            ),
-            *(str(raised.value), caplog.text),
-        ]
-    )
+    shown = shown_by_a_failed_save(storage, caplog, repr(parse_options(options)))  # nothing on port 9
     assert SSE_C_KEY_B64 not in shown and repr(SSE_C_KEY) not in shown

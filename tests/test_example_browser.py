@@ -4,45 +4,23 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from .demo_process import ROOT, DemoProcess
+from tests.support import ROOT
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.demo_process import DemoProcess
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("TEST_ARTIFACTS") or ROOT / "test-artifacts")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        reason = f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM=path)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    pytest.importorskip("playwright", reason="playwright is in the test extra: pip install -e '.[test]'")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import urllib.request
 
 from django_minio_backend.testing._process import pid_alive
 
-from .demo_process import DemoProcess
+from tests.support.demo_process import DemoProcess
 
 
 def test_run_demo_serves_seeded_gallery_and_ctrl_c_stops_its_s3_server(tmp_path):

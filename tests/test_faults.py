@@ -12,36 +12,18 @@ import pytest
 from django.core.files.base import ContentFile
 
 from django_minio_backend.errors import StorageServerError
-from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
-from .faultproxy import FaultProxy
+from tests.support import PRIVATE, pending_uploads, stored, through
 
 TIMEOUT = 1.0
 RETRIES = 2
 LIVENESS_GUARD = 30  # seconds: far above any configured timeout; only catches a hang
 
 
-@pytest.fixture
-def proxy(s3_server):
-    with FaultProxy(s3_server.endpoint) as running:
-        yield running
-
-
-def through(proxy, bucket=PRIVATE, **extra):
-    options = {
-        "MINIO_ENDPOINT": proxy.endpoint,
-        "MINIO_CONNECT_TIMEOUT": TIMEOUT,
-        "MINIO_READ_TIMEOUT": TIMEOUT,
-        "MINIO_MAX_RETRIES": RETRIES,
-        **extra,
-    }
-    return MinioBackend(bucket_name=bucket, storage_name="default", **options)
-
-
-def stored(storage, name):
-    with storage.open(name) as handle:
-        return handle.read()
+def bounded(proxy, bucket=PRIVATE, **extra):
+    """A storage through the proxy whose requests time out after TIMEOUT and are retried RETRIES times."""
+    bounds = {"MINIO_CONNECT_TIMEOUT": TIMEOUT, "MINIO_READ_TIMEOUT": TIMEOUT, "MINIO_MAX_RETRIES": RETRIES}
+    return through(proxy, bucket, **{**bounds, **extra})
 
 
 OPERATIONS = {
@@ -89,7 +71,7 @@ def run_bounded(operation, *args):
 def test_every_operation_succeeds_or_raises_a_clear_error(storage, proxy, name, operation, fault):
     storage.save(f"{name}/old.txt", ContentFile(b"old"))
     overwrite = operation == "save (overwrite)"
-    target = through(proxy, replace_existing=overwrite)
+    target = bounded(proxy, replace_existing=overwrite)
     kind, fields = FAULTS[fault]
     proxy.set(kind, **fields)
     outcome, value = run_bounded(OPERATIONS[operation], target, name)
@@ -114,14 +96,14 @@ def test_every_operation_succeeds_or_raises_a_clear_error(storage, proxy, name, 
 def test_slowdown_is_retried_until_it_succeeds(storage, proxy, name, operation):
     storage.save(f"{name}/old.txt", ContentFile(b"old"))
     proxy.set("status", status=503, times=RETRIES)
-    outcome, value = run_bounded(OPERATIONS[operation], through(proxy), name)
+    outcome, value = run_bounded(OPERATIONS[operation], bounded(proxy), name)
     assert outcome == "ok", value
     assert len(proxy.faulted) == RETRIES
 
 
 def test_overwrite_cut_mid_upload_leaves_the_old_object(storage, proxy, name):
     storage.save(f"{name}/doc.bin", ContentFile(b"old" * 1000))
-    target = through(proxy, replace_existing=True)
+    target = bounded(proxy, replace_existing=True)
     proxy.set("cut_request", match=lambda method, _: method == "PUT", after=50_000)
     with pytest.raises(StorageServerError):
         target.save(f"{name}/doc.bin", ContentFile(os.urandom(500_000)))
@@ -129,23 +111,17 @@ def test_overwrite_cut_mid_upload_leaves_the_old_object(storage, proxy, name):
 
 
 def test_new_name_upload_cut_midway_leaves_nothing(storage, proxy, name):
-    target = through(proxy)
+    target = bounded(proxy)
     proxy.set("cut_request", match=lambda method, _: method == "PUT", after=50_000)
     with pytest.raises(StorageServerError):
         target.save(f"{name}/new.bin", ContentFile(os.urandom(500_000)))
     assert not storage.exists(f"{name}/new.bin")
 
 
-def multipart_uploads(s3_server, prefix):
-    """In-progress multipart uploads under ``prefix``, from the server's own listing."""
-    result = s3_server.client()._list_multipart_uploads(bucket_name=PRIVATE, prefix=prefix)
-    return list(result.uploads)
-
-
 @pytest.mark.parametrize("replace", [True, False])
 def test_failed_multipart_upload_is_aborted_and_the_old_object_kept(s3_server, storage, proxy, name, replace):
     storage.save(f"{name}/big.bin", ContentFile(b"old"))
-    target = through(
+    target = bounded(
         proxy,
         replace_existing=replace,
         MINIO_MULTIPART_UPLOAD=True,
@@ -156,7 +132,7 @@ def test_failed_multipart_upload_is_aborted_and_the_old_object_kept(s3_server, s
     with pytest.raises(StorageServerError, match="InternalError"):
         target.save(f"{name}/big.bin", io.BytesIO(os.urandom(11 * 1024 * 1024)))
     proxy.clear()
-    assert multipart_uploads(s3_server, name) == []
+    assert pending_uploads(s3_server, name) == []
     assert any("uploadId" in t for m, t in proxy.requests if m == "DELETE")  # aborted
     assert stored(storage, f"{name}/big.bin") == b"old"
     assert storage.listdir(name) == ([], ["big.bin"])  # no claimed placeholder left behind
@@ -165,7 +141,7 @@ def test_failed_multipart_upload_is_aborted_and_the_old_object_kept(s3_server, s
 def test_read_cut_midway_resumes_from_the_same_byte_of_the_same_version(storage, proxy, name):
     payload = os.urandom(2_000_000)
     storage.save(f"{name}/long.bin", ContentFile(payload))
-    target = through(proxy)
+    target = bounded(proxy)
     for read in (lambda handle: handle.read(), lambda handle: b"".join(handle.chunks())):
         proxy.set("cut_response", match=lambda method, _: method == "GET", after=40_000, times=1)
         proxy.requests.clear()
@@ -177,7 +153,7 @@ def test_read_cut_midway_resumes_from_the_same_byte_of_the_same_version(storage,
 def test_read_cut_on_every_attempt_raises_and_never_returns_short_data(storage, proxy, name):
     payload = os.urandom(2_000_000)
     storage.save(f"{name}/long.bin", ContentFile(payload))
-    target = through(proxy)
+    target = bounded(proxy)
     proxy.set("cut_response", match=lambda method, _: method == "GET", after=100_000)
     handle = target.open(f"{name}/long.bin")
     with pytest.raises(StorageServerError, match=r"long\.bin.*3 resumptions"):
@@ -192,12 +168,12 @@ def test_read_with_headers_cut_short_raises(storage, proxy, name):
     storage.save(f"{name}/short.bin", ContentFile(b"x" * 1000))
     proxy.set("cut_response", match=lambda method, _: method == "GET", after=20)  # mid-headers
     with pytest.raises(StorageServerError, match="Content-Length"):
-        stored(through(proxy), f"{name}/short.bin")
+        stored(bounded(proxy), f"{name}/short.bin")
 
 
 def test_read_stalled_midway_raises_within_the_read_timeout(storage, proxy, name):
     storage.save(f"{name}/stall.bin", ContentFile(os.urandom(1_000_000)))
-    target = through(proxy)
+    target = bounded(proxy)
     proxy.set("stall_response", match=lambda method, _: method == "GET", after=300_000)
     handle = target.open(f"{name}/stall.bin")
     outcome, value = run_bounded(handle.read)

@@ -64,6 +64,7 @@ def silent_port() -> Iterator[int]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     yield listener.getsockname()[1]
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
     listener.close()
     for connection in accepted:
         connection.close()

@@ -5,25 +5,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import urllib3
 from django.core.files.base import ContentFile
 
 from django_minio_backend.client import POOL_SIZE
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
-from .faultproxy import FaultProxy
+from tests.support import PRIVATE
 
 THREADS = 16
 OPS_PER_THREAD = 200
 http = urllib3.PoolManager()
-
-
-@pytest.fixture
-def proxy(s3_server):
-    with FaultProxy(s3_server.endpoint) as running:
-        yield running
 
 
 def worker(storage, prefix, seed, barrier):

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django_minio_backend import metadata_sync
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, headers_of
 
 NEW_OPTIONS = {
     "MINIO_CACHE_CONTROL": "public, max-age=600",
@@ -26,11 +26,6 @@ def sync(*args):
     out, err = io.StringIO(), io.StringIO()
     call_command("sync_minio_metadata", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
-
-
-def headers(s3_server, key):
-    stat = s3_server.client().stat_object(bucket_name=PRIVATE, object_name=key)
-    return {k.lower(): v for k, v in stat.metadata.items()}
 
 
 @pytest.fixture
@@ -59,7 +54,7 @@ def test_stale_objects_are_copied_in_place_and_current_ones_are_not(s3_server, n
     # 1 LIST, a HEAD per object, and one copy (PUT with x-amz-copy-source) per stale object.
     assert methods == {"GET": 1, "HEAD": 30, "PUT": 5}, counter.requests
     for i, key in enumerate(stale):
-        stored = headers(s3_server, key)
+        stored = headers_of(s3_server, key)
         assert stored["cache-control"] == "public, max-age=600"
         assert stored["content-disposition"] == f'inline; filename="stale-{i}.pdf"'
         assert stored["content-language"] == "hu"
@@ -67,7 +62,7 @@ def test_stale_objects_are_copied_in_place_and_current_ones_are_not(s3_server, n
         assert stored["x-amz-meta-owner"] == "web"
         assert stored["x-amz-meta-keep"] == "me"  # per-object metadata no option governs survives
         assert current.open(key).read() == f"body {i}".encode()
-    assert headers(s3_server, fresh[0])["cache-control"] == "public, max-age=600"
+    assert headers_of(s3_server, fresh[0])["cache-control"] == "public, max-age=600"
 
     counter.reset()
     out, _ = sync("--alias", "default", "--bucket", PRIVATE, "--prefix", name)
@@ -83,7 +78,7 @@ def test_dry_run_lists_changes_and_copies_nothing(s3_server, new_options, counte
     assert f"would update {PRIVATE}/{key}: cache-control: None -> 'no-store'" in out
     assert "1 object(s) listed, 0 up to date, 1 would be updated" in out
     assert "PUT" not in counter.methods()
-    assert "cache-control" not in headers(s3_server, key)
+    assert "cache-control" not in headers_of(s3_server, key)
 
 
 def test_unset_option_keeps_the_stored_header_and_carried_headers_survive(s3_server, new_options, name):
@@ -96,7 +91,7 @@ def test_unset_option_keeps_the_stored_header_and_carried_headers_survive(s3_ser
     new_options["MINIO_CONTENT_LANGUAGE"] = "en"
     out, _ = sync("--bucket", PRIVATE, "--prefix", name)
     assert "1 updated" in out
-    stored = headers(s3_server, key)
+    stored = headers_of(s3_server, key)
     assert (stored["content-language"], stored["cache-control"]) == ("en", "max-age=5")
     assert stored["content-encoding"] == "gzip"
     assert stored["content-type"] == "text/html"
@@ -163,7 +158,7 @@ def test_a_claimed_name_is_left_alone(s3_server, new_options, name):
     new_options["MINIO_CACHE_CONTROL"] = "no-store"
     out, _ = sync("--bucket", PRIVATE, "--prefix", name)
     assert "0 updated, 1 skipped" in out
-    assert "cache-control" not in headers(s3_server, key)
+    assert "cache-control" not in headers_of(s3_server, key)
 
 
 @pytest.mark.s3_strict  # moto ignores the copy conditions
@@ -177,7 +172,7 @@ def test_the_copy_is_conditional_on_the_etag_that_was_read(s3_server, minio_sett
     with pytest.raises(S3Error) as raised:
         copy_in_place(storage.store, key, {"cache-control": "no-store"}, etag="0" * 32)
     assert raised.value.code == "PreconditionFailed"
-    assert "cache-control" not in headers(s3_server, key)
+    assert "cache-control" not in headers_of(s3_server, key)
     copy_in_place(storage.store, key, {"cache-control": "no-store"}, etag=storage.stat(key).etag)
-    assert headers(s3_server, key)["cache-control"] == "no-store"
+    assert headers_of(s3_server, key)["cache-control"] == "no-store"
     assert storage.open(key).read() == b"a"

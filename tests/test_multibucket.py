@@ -17,10 +17,9 @@ from django.db.migrations.writer import MigrationWriter
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioMultiBucketStorage
 from django_minio_backend.testing import create_declared_buckets, empty_bucket, start_server, storages_for
-from tests.testapp.models import Document
 
-from .conftest import PRIVATE, PUBLIC
-from .helpers import CountingPoolManager
+from tests.support import PRIVATE, PUBLIC, CountingPoolManager, keys
+from tests.testapp.models import Document
 
 pytestmark = pytest.mark.django_db
 
@@ -87,10 +86,6 @@ def reset(counters):
 def http_get(url):
     response = urllib3.PoolManager().request("GET", url, retries=False)
     return response.status, response.data
-
-
-def keys(server, bucket):
-    return sorted(o.object_name for o in server.client().list_objects(bucket_name=bucket, recursive=True))
 
 
 def test_one_field_three_buckets_on_two_servers(two_servers, s3_server, second_server, counters):

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.names import clean_name, directory_prefix, name_from_key, object_key
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE
 
 
 @pytest.mark.parametrize(

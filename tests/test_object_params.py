@@ -17,14 +17,9 @@ from minio.sse import SseCustomerKey, SseS3
 from django_minio_backend.errors import ReadOnlyStorageError, StorageServerError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE, PUBLIC
+from tests.support import PRIVATE, PUBLIC, headers_of
 
 http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
-
-
-def headers_of(s3_server, key: str, bucket: str = PRIVATE) -> dict[str, str]:
-    stat = s3_server.client().stat_object(bucket_name=bucket, object_name=key)
-    return {k.lower(): v for k, v in stat.metadata.items()}
 
 
 # -- per-object headers and metadata -----------------------------------------------------------
@@ -127,35 +122,25 @@ def test_upload_arguments_in_storages_options_keep_the_alias(minio_settings, min
     assert headers_of(s3_server, saved)["cache-control"] == "max-age=5"
 
 
-class HeaderRecorder(urllib3.PoolManager):
-    """Keeps the headers of every PUT, to show what the storage asked the server for."""
-
-    def __init__(self):
-        super().__init__(retries=False, timeout=urllib3.Timeout(total=30))
-        self.put_headers: list[dict[str, str]] = []
-
-    def urlopen(self, method, url, redirect=True, **kwargs):
-        if method == "PUT":
-            self.put_headers.append({k.lower(): v for k, v in (kwargs.get("headers") or {}).items()})
-        return super().urlopen(method, url, redirect=redirect, **kwargs)
-
-
-def test_sse_s3_passes_through(minio_settings, s3_server, name):
-    recorder = HeaderRecorder()
+def test_sse_s3_passes_through(minio_settings, s3_server, counter, name):
     storage = MinioBackend(
-        bucket_name=PRIVATE, storage_name="default", sse=SseS3(), MINIO_HTTP_CLIENT=recorder
+        bucket_name=PRIVATE, storage_name="default", sse=SseS3(), MINIO_HTTP_CLIENT=counter
     )
+
+    def last_put_headers():  # what the storage asked the server for
+        return [sent.headers for sent in counter.sent if sent.method == "PUT"][-1]
+
     try:
         saved = storage.save(f"{name}/sse.txt", ContentFile(b"secret"))
     except StorageServerError as error:
-        assert recorder.put_headers[-1]["x-amz-server-side-encryption"] == "AES256"
+        assert last_put_headers()["x-amz-server-side-encryption"] == "AES256"
         if s3_server.kind in ("rgw", "rgw-cluster") and "InvalidRequest" in str(error):
             pytest.skip(
                 "Ceph RGW 16 refuses SSE-S3 (InvalidRequest) without an SSE-S3 key backend in its config, "
                 "so the stored header cannot be read back; the PUT did carry x-amz-server-side-encryption"
             )
         raise
-    assert recorder.put_headers[-1]["x-amz-server-side-encryption"] == "AES256"
+    assert last_put_headers()["x-amz-server-side-encryption"] == "AES256"
     if s3_server.kind in ("rgw", "rgw-cluster") and "x-amz-server-side-encryption" not in headers_of(
         s3_server, saved
     ):

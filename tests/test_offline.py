@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import DEFAULT_MEDIA_BUCKET
 
-from .helpers import CountingPoolManager
+from tests.support import CountingPoolManager, offline_storage
 
 
 @pytest.fixture
@@ -17,18 +17,14 @@ def offline_counter():
     return CountingPoolManager()
 
 
-def make(counter, **options):
-    return MinioBackend(storage_name="default", MINIO_HTTP_CLIENT=counter, **options)
-
-
 def test_construction_and_client_building_make_no_request(offline_counter):
-    storage = make(offline_counter)
+    storage = offline_storage(offline_counter)
     storage.client, storage.client_external  # noqa: B018
     assert offline_counter.requests == []
 
 
 def test_private_url_is_presigned_for_the_external_endpoint_without_a_request(offline_counter):
-    storage = make(
+    storage = offline_storage(
         offline_counter,
         MINIO_EXTERNAL_ENDPOINT="files.example.com",
         MINIO_EXTERNAL_ENDPOINT_USE_HTTPS=True,
@@ -45,7 +41,7 @@ def test_private_url_is_presigned_for_the_external_endpoint_without_a_request(of
 
 
 def test_per_call_expiry_and_response_headers(offline_counter):
-    storage = make(offline_counter)
+    storage = offline_storage(offline_counter)
     url = storage.url(
         "a.pdf",
         expires=timedelta(minutes=5),
@@ -94,20 +90,20 @@ def test_unsupported_methods_raise_not_implemented(method):
 @pytest.mark.parametrize("mode", ["a", "r+", "rb+", "x", "wb+"])
 def test_other_write_modes_are_refused_before_any_request(offline_counter, mode):
     with pytest.raises(ValueError, match=r'reading \("rb", "r"\) or writing \("wb", "w"\)'):
-        make(offline_counter).open("a.txt", mode)
+        offline_storage(offline_counter).open("a.txt", mode)
     assert offline_counter.requests == []
 
 
 @pytest.mark.parametrize("mode", ["w", "wb"])
 def test_opening_for_writing_makes_no_request_until_written(offline_counter, mode):
-    handle = make(offline_counter).open("a.txt", mode)
+    handle = offline_storage(offline_counter).open("a.txt", mode)
     assert offline_counter.requests == []
     handle.abort()
     assert offline_counter.requests == []
 
 
 def test_read_only_mode_refuses_writes_but_gives_urls(offline_counter):
-    storage = make(offline_counter, MINIO_READ_ONLY=True)
+    storage = offline_storage(offline_counter, MINIO_READ_ONLY=True)
     with pytest.raises(PermissionError, match="MINIO_READ_ONLY"):
         storage.save("a.txt", ContentFile(b"x"))
     with pytest.raises(PermissionError, match="MINIO_READ_ONLY"):

@@ -10,7 +10,7 @@ from django_minio_backend.errors import ConfigurationError, PrivatePublicMixedEr
 from django_minio_backend.models import MinioBackend, MinioBackendStatic
 from django_minio_backend.options import OPTION_TABLE, StorageOptions, parse_options
 
-BASE = {"MINIO_ENDPOINT": "s3.local:9000", "MINIO_ACCESS_KEY": "a", "MINIO_SECRET_KEY": "s"}
+from tests.support import BASE, two_alias_settings
 
 
 def test_defaults_match_the_4x_documentation():
@@ -91,23 +91,6 @@ def test_cache_timeout_is_clamped_to_the_url_expiry():
         {**BASE, "MINIO_URL_EXPIRY_HOURS": timedelta(hours=1), "MINIO_URL_CACHE_TIMEOUT": 7200}
     )
     assert options.effective_url_cache_timeout == 3600
-
-
-def two_alias_settings(settings):
-    settings.STORAGES = {
-        "default": {
-            "BACKEND": "django_minio_backend.models.MinioBackend",
-            "OPTIONS": {**BASE, "MINIO_PUBLIC_BUCKETS": ["shared-public"], "MINIO_REGION": "eu-west-1"},
-        },
-        "archive": {
-            "BACKEND": "django_minio_backend.models.MinioBackend",
-            "OPTIONS": {"MINIO_ENDPOINT": "archive.local", "MINIO_ACCESS_KEY": "b", "MINIO_SECRET_KEY": "t"},
-        },
-        "staticfiles": {
-            "BACKEND": "django_minio_backend.models.MinioBackendStatic",
-            "OPTIONS": {**BASE, "MINIO_STATIC_FILES_BUCKET": "site-static"},
-        },
-    }
 
 
 def test_constructing_storages_never_mutates_settings(settings):

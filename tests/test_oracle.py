@@ -33,12 +33,10 @@ every CI run executes the same examples.
 from __future__ import annotations
 
 import random
-import re
 import shutil
 import tempfile
 import uuid
 from functools import partial
-from pathlib import PurePosixPath
 
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
@@ -57,28 +55,14 @@ from hypothesis.stateful import (
 from django_minio_backend.errors import ObjectChangedError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, NonSeekableStream, shape
 
 EXAMPLES = 60
 STEPS = 30
 
 FILES = ["a.txt", "b.bin", "x:y.txt", "sp ace.txt", "ü.txt", "noext", "d/a.txt", "d/g.tar.gz", "d/e/f.txt"]
 DIRECTORIES = ["", "d", "d/e", "nope"]
-RANDOM_PART = re.compile(r"_[A-Za-z0-9]{7}(?=\.|$)")
 MAX_HANDLES = 3
-
-
-class NonSeekableStream:
-    """Only read(): no seek, tell, size or name, like a socket or a pipe."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data, self._position = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size is None or size < 0 else self._position + min(size, 65536)
-        chunk = self._data[self._position : end]
-        self._position += len(chunk)
-        return chunk
 
 
 class ReplacingFileSystemStorage(FileSystemStorage):
@@ -94,16 +78,6 @@ class ReplacingFileSystemStorage(FileSystemStorage):
 
 def payload(seed: int, size: int) -> bytes:
     return random.Random(seed).randbytes(size)
-
-
-def shape(name: str) -> tuple[str, str]:
-    """(directory, file name without the random part) of a free name Django generated.
-
-    Django 5 puts the random part before all extensions (``g_XXXXXXX.tar.gz``), Django 4.2 before
-    the last one (``g.tar_XXXXXXX.gz``); both storages use the same Django, so either shape works.
-    """
-    path = PurePosixPath(name)
-    return str(path.parent), RANDOM_PART.sub("", path.name, count=1)
 
 
 def outcome(action):

@@ -11,19 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_minio_backend.testing import empty_bucket
+
+from tests.support import PRIVATE, PUBLIC, STATIC, keys, put
 from tests.testapp.models import Photo, PrivateAttachment, PublicAttachment
 
-from .conftest import PRIVATE, PUBLIC, STATIC
-
 pytestmark = pytest.mark.django_db
-
-
-def put(server, bucket, key, data=b"x"):
-    server.client().put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data), length=len(data))
-
-
-def keys(server, bucket):
-    return sorted(obj.object_name for obj in server.client().list_objects(bucket_name=bucket, recursive=True))
 
 
 def clean(*args, stdin=None):

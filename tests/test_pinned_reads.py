@@ -13,28 +13,9 @@ from django.core.files.base import ContentFile
 from django_minio_backend.errors import ObjectChangedError, StorageServerError
 from django_minio_backend.files import MinioFile, ObjectReader
 
-from .conftest import PRIVATE
-from .helpers import CountingPoolManager
+from tests.support import PRIVATE, CountingPoolManager, put
 
 MiB = 1024 * 1024
-
-
-class HeaderRecordingPool(CountingPoolManager):
-    """Also records each request's headers."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.headers: list[dict[str, str]] = []
-
-    def urlopen(self, method, url, redirect=True, **kwargs):
-        self.headers.append(dict(kwargs.get("headers") or {}))
-        return super().urlopen(method, url, redirect=redirect, **kwargs)
-
-
-def replace(s3_server, key, data):
-    s3_server.client().put_object(
-        bucket_name=PRIVATE, object_name=key, data=io.BytesIO(data), length=len(data)
-    )
 
 
 @pytest.mark.parametrize("new_size", [3 * MiB, 1 * MiB, 4 * MiB], ids=["same-size", "smaller", "larger"])
@@ -43,7 +24,7 @@ def test_seek_after_another_client_replaced_the_object_raises(s3_server, storage
     saved = storage.save(f"{name}/x.bin", ContentFile(old))
     handle = storage.open(saved)
     assert handle.read(1000) == old[:1000]
-    replace(s3_server, saved, os.urandom(new_size))
+    put(s3_server, PRIVATE, saved, os.urandom(new_size))
     handle.seek(2 * MiB)
     with pytest.raises(ObjectChangedError, match=rf"{name}/x\.bin"):
         handle.read()
@@ -58,7 +39,7 @@ def test_reading_on_within_the_first_response_returns_only_the_old_version(s3_se
     saved = storage.save(f"{name}/x.bin", ContentFile(old))
     with storage.open(saved) as handle:
         head = handle.read(1000)
-        replace(s3_server, saved, os.urandom(3 * MiB))
+        put(s3_server, PRIVATE, saved, os.urandom(3 * MiB))
         try:
             rest = handle.read()
         except StorageServerError:
@@ -82,7 +63,7 @@ def test_text_mode_read_after_replacement_raises(s3_server, storage, name):
     saved = storage.save(f"{name}/t.txt", ContentFile(text.encode()))
     handle = storage.open(saved, "r")
     assert handle.readline() == "línea\n"
-    replace(s3_server, saved, ("other\n" * 500_000).encode())
+    put(s3_server, PRIVATE, saved, ("other\n" * 500_000).encode())
     handle.seek(0)
     with pytest.raises(ObjectChangedError):
         handle.read()
@@ -92,23 +73,22 @@ def test_text_mode_read_after_replacement_raises(s3_server, storage, name):
 def test_open_read_is_one_get_and_a_re_read_carries_if_match(minio_settings, name):
     from django_minio_backend.models import MinioBackend
 
-    pool = HeaderRecordingPool()
+    pool = CountingPoolManager()
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=pool)
     payload = os.urandom(MiB)
     saved = storage.save(f"{name}/p.bin", ContentFile(payload))
     etag = storage.stat(saved).etag
     pool.reset()
-    pool.headers.clear()
     with storage.open(saved) as handle:
         assert handle.read() == payload
         assert pool.methods() == ["GET"]
-        assert "If-Match" not in pool.headers[0]
+        assert "if-match" not in pool.sent[0].headers
         handle.seek(1000)
         assert handle.read(5000) == payload[1000:6000]
         handle.seek(-10, io.SEEK_END)
         assert handle.read() == payload[-10:]
     assert pool.methods() == ["GET", "GET", "GET"]
-    assert [h.get("If-Match", "").strip('"') for h in pool.headers[1:]] == [etag, etag]
+    assert [sent.headers.get("if-match", "").strip('"') for sent in pool.sent[1:]] == [etag, etag]
     pool.clear()
 
 

@@ -10,14 +10,9 @@ from django.core.files.base import ContentFile
 
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, stored
 
 WRITERS = 32
-
-
-def stored(storage, name):
-    with storage.open(name) as handle:
-        return handle.read()
 
 
 def race(storage, name, writers=WRITERS):

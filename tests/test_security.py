@@ -19,7 +19,7 @@ from django.test import override_settings
 from django_minio_backend.errors import StorageServerError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE, PUBLIC, STATIC
+from tests.support import PRIVATE, PUBLIC, STATIC, STORAGE_MODELS
 
 http = urllib3.PoolManager(retries=False)
 
@@ -68,29 +68,13 @@ def leaks(text, server):
     ]
 
 
-MODELS = """
-from django.db import models
-from django_minio_backend.models import MinioBackend, MinioBackendStatic
-
-OPTIONS = {options!r}
-
-class Document(models.Model):
-    by_alias = models.FileField(storage=MinioBackend(bucket_name="test-private", storage_name="default"))
-    by_kwargs = models.FileField(storage=MinioBackend(bucket_name="test-private", **OPTIONS))
-    static = models.FileField(storage=MinioBackendStatic(**OPTIONS))
-
-    class Meta:
-        app_label = "leakcheck"
-"""
-
-
 @pytest.mark.django_db
 def test_migrations_hold_no_credentials(minio_settings, minio_options, s3_server, tmp_path, monkeypatch):
     package = tmp_path / "leakcheck"
     (package / "migrations").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "migrations" / "__init__.py").write_text("")
-    (package / "models.py").write_text(MODELS.format(options=dict(minio_options)))
+    (package / "models.py").write_text(STORAGE_MODELS.format(options=dict(minio_options)))
     monkeypatch.syspath_prepend(str(tmp_path))
     output = io.StringIO()
     apps = [*minio_settings.INSTALLED_APPS, "leakcheck"]
@@ -132,7 +116,9 @@ def failing_operations(storage, name):
 @pytest.mark.parametrize(
     "broken",
     [
-        pytest.param({"MINIO_SECRET_KEY": "wrong-secret-value"}, marks=pytest.mark.s3_strict, id="wrong secret"),
+        pytest.param(
+            {"MINIO_SECRET_KEY": "wrong-secret-value"}, marks=pytest.mark.s3_strict, id="wrong secret"
+        ),
         pytest.param({"MINIO_ENDPOINT": "127.0.0.1:9", "MINIO_MAX_RETRIES": 1}, id="server down"),
     ],
 )

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import time
@@ -27,14 +26,10 @@ from minio.versioningconfig import ENABLED, VersioningConfig
 from django_minio_backend.testing import S3Server, _moto, _rgw, empty_bucket, start_server
 from django_minio_backend.testing._process import pid_alive
 
+from tests.support import keys, put
+from tests.support.processes import assert_start_left_nothing, fake_programs
+
 DENIED_CODES = {"SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId"}
-
-
-@pytest.fixture
-def http() -> Iterator[urllib3.PoolManager]:
-    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
-    yield pool
-    pool.clear()
 
 
 @pytest.fixture
@@ -47,11 +42,6 @@ def bucket(s3_server: S3Server) -> Iterator[str]:
     client.remove_bucket(bucket_name=name)
 
 
-def put_text(server: S3Server, bucket: str, key: str, text: str) -> None:
-    data = text.encode()
-    server.client().put_object(bucket_name=bucket, object_name=key, data=io.BytesIO(data), length=len(data))
-
-
 def read_object(client: Minio, bucket: str, key: str) -> bytes:
     response = client.get_object(bucket_name=bucket, object_name=key)
     try:
@@ -59,10 +49,6 @@ def read_object(client: Minio, bucket: str, key: str) -> bytes:
     finally:
         response.close()
         response.release_conn()
-
-
-def listed(client: Minio, bucket: str) -> list[str]:
-    return sorted(obj.object_name for obj in client.list_objects(bucket_name=bucket, recursive=True))
 
 
 def test_server_description(s3_server: S3Server) -> None:
@@ -82,17 +68,17 @@ def test_server_description(s3_server: S3Server) -> None:
 def test_object_round_trip(s3_server: S3Server, bucket: str) -> None:
     client = s3_server.client()
     assert client.bucket_exists(bucket_name=bucket)
-    put_text(s3_server, bucket, "dir/a.txt", "first")
-    put_text(s3_server, bucket, "dir/sub/b.txt", "second, longer")
+    put(s3_server, bucket, "dir/a.txt", b"first")
+    put(s3_server, bucket, "dir/sub/b.txt", b"second, longer")
 
     assert read_object(client, bucket, "dir/a.txt") == b"first"
     assert client.stat_object(bucket_name=bucket, object_name="dir/sub/b.txt").size == 14
-    assert listed(client, bucket) == ["dir/a.txt", "dir/sub/b.txt"]
+    assert keys(s3_server, bucket) == ["dir/a.txt", "dir/sub/b.txt"]
     top = client.list_objects(bucket_name=bucket, prefix="dir/")
     assert sorted(obj.object_name for obj in top) == ["dir/a.txt", "dir/sub/"]
 
     client.remove_object(bucket_name=bucket, object_name="dir/a.txt")
-    assert listed(client, bucket) == ["dir/sub/b.txt"]
+    assert keys(s3_server, bucket) == ["dir/sub/b.txt"]
     with pytest.raises(S3Error) as info:
         client.stat_object(bucket_name=bucket, object_name="dir/a.txt")
     assert info.value.code in ("NoSuchKey", "ResourceNotFound")
@@ -121,17 +107,17 @@ def test_client_without_region_discovers_it(
 
 def test_empty_bucket_removes_every_object(s3_server: S3Server, bucket: str) -> None:
     for key in ("a", "b/c", "b/d/e"):
-        put_text(s3_server, bucket, key, key)
+        put(s3_server, bucket, key, key.encode())
     assert empty_bucket(s3_server, bucket) == 3
-    assert listed(s3_server.client(), bucket) == []
+    assert keys(s3_server, bucket) == []
     assert empty_bucket(s3_server, bucket) == 0
 
 
 def test_empty_bucket_removes_every_version(s3_server: S3Server, bucket: str) -> None:
     client = s3_server.client()
     client.set_bucket_versioning(bucket_name=bucket, config=VersioningConfig(ENABLED))
-    put_text(s3_server, bucket, "v.txt", "one")
-    put_text(s3_server, bucket, "v.txt", "two")
+    put(s3_server, bucket, "v.txt", b"one")
+    put(s3_server, bucket, "v.txt", b"two")
     client.remove_object(bucket_name=bucket, object_name="v.txt")  # leaves a delete marker
     versions = list(client.list_objects(bucket_name=bucket, include_version=True))
     assert len(versions) == 3
@@ -152,7 +138,7 @@ def test_presigned_post_policy_upload(s3_server: S3Server, bucket: str, http: ur
 def test_bucket_policy_allows_anonymous_read(
     s3_server: S3Server, bucket: str, http: urllib3.PoolManager
 ) -> None:
-    put_text(s3_server, bucket, "public/a.txt", "for everyone")
+    put(s3_server, bucket, "public/a.txt", b"for everyone")
     statement = {
         "Effect": "Allow",
         "Principal": {"AWS": ["*"]},
@@ -179,14 +165,14 @@ def test_wrong_credentials_are_rejected(s3_server: S3Server, bucket: str, wrong:
     with pytest.raises(S3Error) as info:
         client.put_object(bucket_name=bucket, object_name="forged.txt", data=io.BytesIO(b"no"), length=2)
     assert info.value.code in DENIED_CODES
-    assert listed(s3_server.client(), bucket) == []
+    assert keys(s3_server, bucket) == []
 
 
 @pytest.mark.s3_strict
 def test_anonymous_get_of_private_object_is_forbidden(
     s3_server: S3Server, bucket: str, http: urllib3.PoolManager
 ) -> None:
-    put_text(s3_server, bucket, "private.txt", "secret content")
+    put(s3_server, bucket, "private.txt", b"secret content")
     response = http.request("GET", f"{s3_server.url}/{bucket}/private.txt")
     assert response.status == 403
     assert b"secret content" not in response.data
@@ -202,7 +188,7 @@ def tamper_signature(url: str) -> str:
 def test_tampered_presigned_url_is_rejected(
     s3_server: S3Server, bucket: str, http: urllib3.PoolManager
 ) -> None:
-    put_text(s3_server, bucket, "presigned.txt", "only with a valid signature")
+    put(s3_server, bucket, "presigned.txt", b"only with a valid signature")
     url = s3_server.client().presigned_get_object(
         bucket_name=bucket, object_name="presigned.txt", expires=timedelta(minutes=5)
     )
@@ -218,7 +204,7 @@ def test_tampered_presigned_url_is_rejected(
 def test_expired_presigned_url_is_rejected(
     s3_server: S3Server, bucket: str, http: urllib3.PoolManager
 ) -> None:
-    put_text(s3_server, bucket, "expiring.txt", "short-lived")
+    put(s3_server, bucket, "expiring.txt", b"short-lived")
     url = s3_server.client().presigned_get_object(
         bucket_name=bucket, object_name="expiring.txt", expires=timedelta(seconds=1)
     )
@@ -249,7 +235,7 @@ def test_second_server_starts_and_stops_cleanly(s3_server: S3Server, bucket: str
     running.stop()  # idempotent
 
     # The session's server is untouched.
-    put_text(s3_server, bucket, "still-here.txt", "yes")
+    put(s3_server, bucket, "still-here.txt", b"yes")
     assert read_object(s3_server.client(), bucket, "still-here.txt") == b"yes"
 
 
@@ -356,7 +342,7 @@ def test_plugin_cleans_buckets_and_reports_server(s3_server: S3Server, bucket: s
     assert "S3 test server: external (MINIO_TEST_SERVER=external)" in out
     assert "3 passed" in out
     assert f"S3 test server used: external at {s3_server.url}" in out
-    assert listed(s3_server.client(), bucket) == []
+    assert keys(s3_server, bucket) == []
 
 
 def test_plugin_skips_strict_tests_on_moto(tmp_path: Path) -> None:
@@ -370,33 +356,6 @@ def test_plugin_starts_no_server_unless_asked(tmp_path: Path) -> None:
     out = run_inner_pytest(tmp_path, {"MINIO_TEST_SERVER": "moto"}, "-k", "without_server")
     assert "1 passed" in out
     assert "S3 test server used" not in out
-
-
-def failed_workdir(error: BaseException) -> Path:
-    match = re.search(r"work directory (\S+), now removed", str(error))
-    assert match, str(error)
-    return Path(match.group(1))
-
-
-def processes_using(path: Path) -> list[int]:
-    """Live processes whose command line mentions ``path``."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if str(path).encode() in cmdline.read_bytes() and pid_alive(int(cmdline.parent.name)):
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
-
-
-def fake_programs(directory: Path, names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
-    directory.mkdir()
-    for name in names:
-        script = directory / name
-        script.write_text(f"#!/bin/sh\necho 'fake {name} failed' >&2\nexit 1\n")
-        script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
 
 
 @pytest.fixture
@@ -425,7 +384,7 @@ def test_auto_with_s3_strict_raises_when_rgw_fails(
     with pytest.raises(RuntimeError, match="S3_STRICT=1") as info:
         start_server()
     assert "fake ceph-authtool failed" in str(info.value)
-    assert not failed_workdir(info.value).exists()
+    assert_start_left_nothing(info.value)
 
 
 @pytest.mark.skipif(not _rgw.available(), reason="Ceph RGW programs are not installed")
@@ -435,6 +394,4 @@ def test_rgw_failing_late_stops_its_daemons(tmp_path: Path, monkeypatch: pytest.
         start_server("rgw")
     assert "fake radosgw failed" in str(info.value)
     assert "--- mon.a.log" in str(info.value)
-    workdir = failed_workdir(info.value)
-    assert not workdir.exists()
-    assert processes_using(workdir) == []
+    assert_start_left_nothing(info.value)

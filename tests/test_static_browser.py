@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 import pytest
 from django.core.files.base import ContentFile
 
-from django_minio_backend import buckets
 from django_minio_backend.models import MinioBackendStatic
-from django_minio_backend.testing.cleanup import empty_bucket
 
-from .test_example_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -23,24 +18,6 @@ HTML = (
     "<!doctype html><html><head><link rel='stylesheet' href='css/probe.css'></head>"
     "<body><div id='probe'>waiting</div><script src='js/probe.js'></script></body></html>\n"
 )
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM=path)")
-    pytest.importorskip("playwright", reason="playwright is in the test extra: pip install -e '.[test]'")
-    return CHROMIUM
-
-
-@pytest.fixture
-def static_bucket(s3_server):
-    bucket = f"br-{uuid.uuid4().hex[:12]}"
-    client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
-    yield bucket
-    empty_bucket(s3_server, bucket, client=client)
-    client.remove_bucket(bucket_name=bucket)
 
 
 def test_gzipped_css_applies_and_gzipped_js_runs_in_chromium(

@@ -2,7 +2,6 @@
 
 import gzip
 import hashlib
-import uuid
 from contextlib import nullcontext
 
 import pytest
@@ -10,25 +9,13 @@ import urllib3
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from django_minio_backend import buckets
 from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioBackend, MinioBackendStatic, MinioManifestStaticStorage
-from django_minio_backend.testing.cleanup import empty_bucket
 
-from .conftest import PUBLIC
+from tests.support import PUBLIC
 
 CSS = b"body { color: #123456; margin: 0 auto; padding: 1em; }\n" * 40
 anonymous = urllib3.PoolManager()
-
-
-@pytest.fixture
-def static_bucket(s3_server):
-    bucket = f"sg-{uuid.uuid4().hex[:12]}"
-    client = s3_server.client()
-    buckets.create_bucket(client, bucket, region=s3_server.region, public=True)
-    yield bucket
-    empty_bucket(s3_server, bucket, client=client)
-    client.remove_bucket(bucket_name=bucket)
 
 
 @pytest.fixture
@@ -39,7 +26,7 @@ def static_storage(minio_settings, static_bucket):
     return build
 
 
-def stored(s3_server, bucket, name):
+def raw_object(s3_server, bucket, name):
     """(raw stored bytes, stat) of an object, without decoding."""
     client = s3_server.client()
     response = client.get_object(bucket_name=bucket, object_name=name)
@@ -58,7 +45,7 @@ def test_static_text_files_are_stored_gzipped_and_read_back_as_saved(
 ):
     storage = static_storage()
     storage.save("css/site.css", ContentFile(CSS))
-    raw, stat = stored(s3_server, static_bucket, "css/site.css")
+    raw, stat = raw_object(s3_server, static_bucket, "css/site.css")
     assert stat.metadata["Content-Encoding"] == "gzip"
     assert stat.content_type == "text/css"
     assert gzip.decompress(raw) == CSS and len(raw) < len(CSS) / 10
@@ -96,7 +83,7 @@ def test_seeking_in_a_gzipped_file_works_both_ways(static_storage):
 )
 def test_what_is_not_gzipped(static_storage, s3_server, static_bucket, name, data, options):
     static_storage(**options).save(name, ContentFile(data))
-    raw, stat = stored(s3_server, static_bucket, name)
+    raw, stat = raw_object(s3_server, static_bucket, name)
     assert raw == data
     assert "Content-Encoding" not in stat.metadata
     assert stat.metadata["x-amz-meta-md5"] == hashlib.md5(data).hexdigest()
@@ -104,18 +91,18 @@ def test_what_is_not_gzipped(static_storage, s3_server, static_bucket, name, dat
 
 def test_the_extensions_are_configurable(static_storage, s3_server, static_bucket):
     static_storage(MINIO_GZIP_EXTENSIONS=[".TXT"]).save("notes.txt", ContentFile(CSS))
-    raw, stat = stored(s3_server, static_bucket, "notes.txt")
+    raw, stat = raw_object(s3_server, static_bucket, "notes.txt")
     assert stat.metadata["Content-Encoding"] == "gzip" and gzip.decompress(raw) == CSS
 
 
 def test_media_is_not_gzipped_unless_asked(minio_settings, s3_server, name):
     plain = MinioBackend(bucket_name=PUBLIC, storage_name="default")
     saved = plain.save(f"{name}/a.css", ContentFile(CSS))
-    raw, stat = stored(s3_server, PUBLIC, saved)
+    raw, stat = raw_object(s3_server, PUBLIC, saved)
     assert raw == CSS and "Content-Encoding" not in stat.metadata
     asked = MinioBackend(bucket_name=PUBLIC, storage_name="default", MINIO_GZIP=True)
     saved = asked.save(f"{name}/b.css", ContentFile(CSS))
-    raw, stat = stored(s3_server, PUBLIC, saved)
+    raw, stat = raw_object(s3_server, PUBLIC, saved)
     assert stat.metadata["Content-Encoding"] == "gzip" and gzip.decompress(raw) == CSS
     with asked.open(saved) as handle:
         assert handle.read() == CSS
@@ -151,7 +138,7 @@ def test_manifest_hashes_the_uncompressed_bytes(
     }
     call_command("collectstatic", interactive=False, verbosity=0)
     hashed = f"css/site.{hashlib.md5(CSS).hexdigest()[:12]}.css"
-    raw, stat = stored(s3_server, static_bucket, hashed)
+    raw, stat = raw_object(s3_server, static_bucket, hashed)
     assert stat.metadata["Content-Encoding"] == "gzip" and gzip.decompress(raw) == CSS
     fresh = static_storage(MinioManifestStaticStorage)  # reads the (gzipped) manifest back
     assert fresh.stored_name("css/site.css") == hashed

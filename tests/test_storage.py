@@ -15,36 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_minio_backend.errors import StorageServerError
 from django_minio_backend.models import MinioBackend
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, NonSeekableStream, stored
 
 http = urllib3.PoolManager()
-
-
-class NonSeekableStream:
-    """Only read(): no seek, tell, size or name, like a socket or a pipe."""
-
-    def __init__(self, data: bytes, chunk: int = 65536):
-        self._data, self._pos, self._chunk = data, 0, chunk
-        self._total = None
-
-    def read(self, size=-1):
-        size = self._chunk if size is None or size < 0 else min(size, self._chunk)
-        if self._total is not None:  # repeat the block until _total bytes were given
-            size = min(size, self._total - self._pos)
-            self._pos += size
-            return self._data[:size]
-        out = self._data[self._pos : self._pos + size]
-        self._pos += len(out)
-        return out
-
-    def repeat(self, total: int) -> "NonSeekableStream":
-        self._total = total
-        return self
-
-
-def stored(storage, name):
-    with storage.open(name) as handle:
-        return handle.read()
 
 
 # -- save ---------------------------------------------------------------------------------------

@@ -10,10 +10,8 @@ import sys
 import textwrap
 import unittest
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import urllib3
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
@@ -21,29 +19,17 @@ from django.test import SimpleTestCase
 
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.testing import (
-    S3Server,
     create_declared_buckets,
     empty_declared_buckets,
     override_minio_storages,
     storages_for,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT, keys
 
 
 class CustomBackend(MinioBackend):
     """A user's subclass: still a MinIO alias."""
-
-
-@pytest.fixture
-def http():
-    pool = urllib3.PoolManager(retries=False)
-    yield pool
-    pool.clear()
-
-
-def objects_in(server: S3Server, bucket: str) -> list[str]:
-    return [o.object_name for o in server.client().list_objects(bucket_name=bucket, recursive=True)]
 
 
 @pytest.fixture
@@ -104,18 +90,18 @@ def test_context_manager_points_storages_creates_buckets_and_clears(s3_server, o
         with default_storage.open(saved) as stored:
             assert stored.read() == b"payload"
         storages["staticfiles"].save("app.css", ContentFile(b"body{}"))
-        assert objects_in(server, own_storages["private"]) == ["a/b.txt"]
-        assert objects_in(server, own_storages["static"]) == ["app.css"]
+        assert keys(server, own_storages["private"]) == ["a/b.txt"]
+        assert keys(server, own_storages["static"]) == ["app.css"]
     assert django_settings.STORAGES is before
     assert storages["default"].options.endpoint == "127.0.0.1:9"
     for bucket in own_storages.values():
-        assert objects_in(s3_server, bucket) == []
+        assert keys(s3_server, bucket) == []
 
 
 def test_without_clear_the_objects_stay(s3_server, own_storages):
     with override_minio_storages(s3_server):
         default_storage.save("kept.txt", ContentFile(b"k"))
-    assert objects_in(s3_server, own_storages["private"]) == ["kept.txt"]
+    assert keys(s3_server, own_storages["private"]) == ["kept.txt"]
     with override_minio_storages(s3_server, create_buckets=False):
         assert empty_declared_buckets(s3_server) == 1
 
@@ -165,10 +151,10 @@ def test_class_decorator_is_active_from_set_up_class_and_clears_after_each_test(
 
         def test_1_save(self):
             default_storage.save("one.txt", ContentFile(b"1"))
-            self.assertEqual(objects_in(s3_server, own_storages["private"]), ["one.txt"])
+            self.assertEqual(keys(s3_server, own_storages["private"]), ["one.txt"])
 
         def test_2_previous_test_was_cleared(self):
-            self.assertEqual(objects_in(s3_server, own_storages["private"]), [])
+            self.assertEqual(keys(s3_server, own_storages["private"]), [])
 
     result = unittest.TextTestRunner(stream=io.StringIO()).run(
         unittest.defaultTestLoader.loadTestsFromTestCase(Uploads)

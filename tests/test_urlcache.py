@@ -18,8 +18,8 @@ from django_minio_backend import checks, urlcache
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.testing._process import free_ports
 
-from .conftest import PRIVATE, PUBLIC
-from .helpers import CountingPoolManager, redis_server
+from tests.support import PRIVATE, PUBLIC, CountingPoolManager, offline_storage
+from tests.support.processes import redis_server
 
 REDIS_SERVER = shutil.which("redis-server")
 http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
@@ -48,11 +48,9 @@ def cache_kind(request, settings) -> Iterator[str]:
     caches["default"].clear()
 
 
-def offline(counter: CountingPoolManager, **options) -> MinioBackend:
-    """A storage on a closed port: any request to S3 would fail, and the counter would see it."""
-    return MinioBackend(
-        storage_name="default", MINIO_HTTP_CLIENT=counter, MINIO_URL_CACHING_ENABLED=True, **options
-    )
+def caching(counter: CountingPoolManager, **options) -> MinioBackend:
+    """A storage with the URL cache on a closed port: any request to S3 would fail, and the counter would see it."""
+    return offline_storage(counter, MINIO_URL_CACHING_ENABLED=True, **options)
 
 
 def entry(storage: MinioBackend, name: str):
@@ -66,7 +64,7 @@ def entry(storage: MinioBackend, name: str):
 
 def test_miss_then_hit_make_zero_requests_and_return_the_same_url(cache_kind):
     counter = CountingPoolManager()
-    storage = offline(counter)
+    storage = caching(counter)
     assert entry(storage, "a/b.txt") is None
     first = storage.url("a/b.txt")
     assert entry(storage, "a/b.txt")[1] == first
@@ -86,7 +84,7 @@ def test_caching_off_signs_every_call_and_stores_nothing(cache_kind):
 
 
 def test_entry_expires_before_the_url_and_is_then_resigned(cache_kind):
-    storage = offline(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(seconds=2))
+    storage = caching(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(seconds=2))
     assert storage.options.effective_url_cache_timeout == 1
     first = storage.url("short.txt")
     until, _ = entry(storage, "short.txt")
@@ -96,7 +94,7 @@ def test_entry_expires_before_the_url_and_is_then_resigned(cache_kind):
 
 
 def test_stale_entry_is_not_served_even_if_the_backend_keeps_it(cache_kind):
-    storage = offline(CountingPoolManager())
+    storage = caching(CountingPoolManager())
     key = urlcache.cache_key(storage.store, "old.txt")
     caches["default"].set(key, (time.time() - 1, "http://stale.example/old.txt"), 60)
     assert storage.url("old.txt").startswith("http://127.0.0.1:9/test-private/old.txt?")
@@ -106,7 +104,7 @@ def test_redis_entry_ttl_is_clamped_to_the_url_expiry(settings, request):
     settings.CACHES = {"default": _cache_config("redis", request)}
     import redis
 
-    storage = offline(
+    storage = caching(
         CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(hours=1), MINIO_URL_CACHE_TIMEOUT=10_000
     )
     storage.url("ttl.txt")
@@ -119,7 +117,7 @@ def test_redis_entry_ttl_is_clamped_to_the_url_expiry(settings, request):
 
 
 def test_default_timeout_is_80_percent_of_the_expiry(cache_kind):
-    storage = offline(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(hours=10))
+    storage = caching(CountingPoolManager(), MINIO_URL_EXPIRY_HOURS=timedelta(hours=10))
     before = time.time()
     storage.url("d.txt")
     until, _ = entry(storage, "d.txt")
@@ -130,7 +128,7 @@ def test_default_timeout_is_80_percent_of_the_expiry(cache_kind):
 
 
 def test_per_call_variants_are_signed_fresh_and_do_not_touch_the_plain_entry(cache_kind):
-    storage = offline(CountingPoolManager())
+    storage = caching(CountingPoolManager())
     plain = storage.url("v.pdf")
     short = storage.url("v.pdf", expires=timedelta(minutes=5))
     download = storage.url("v.pdf", response_headers={"response-content-disposition": "attachment"})
@@ -141,7 +139,7 @@ def test_per_call_variants_are_signed_fresh_and_do_not_touch_the_plain_entry(cac
 
 
 def test_public_urls_are_not_cached(cache_kind):
-    storage = offline(CountingPoolManager())
+    storage = caching(CountingPoolManager())
     public = MinioBackend(
         bucket_name=PUBLIC, storage_name="default", MINIO_URL_CACHING_ENABLED=True, MINIO_HTTP_CLIENT=None
     )
@@ -151,13 +149,13 @@ def test_public_urls_are_not_cached(cache_kind):
 
 
 def test_cache_key_keeps_the_prefix_is_short_and_tells_storages_apart():
-    base = offline(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_")
+    base = caching(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_")
     long_name = "d/" * 300 + "x" * 200
     key = urlcache.cache_key(base.store, base.store.key(long_name))
     assert key.startswith("myapp_urls_") and len(key) < 100 and " " not in key
     others = [
         MinioBackend(storage_name="staticfiles", MINIO_URL_CACHE_PREFIX="myapp_urls_"),
-        offline(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_", MINIO_EXTERNAL_ENDPOINT="cdn:9"),
+        caching(CountingPoolManager(), MINIO_URL_CACHE_PREFIX="myapp_urls_", MINIO_EXTERNAL_ENDPOINT="cdn:9"),
         MinioBackend(bucket_name=PUBLIC, storage_name="default", MINIO_URL_CACHE_PREFIX="myapp_urls_"),
     ]
     keys = {urlcache.cache_key(base.store, "n.txt"), urlcache.cache_key(base.store, "m.txt")}
@@ -166,7 +164,7 @@ def test_cache_key_keeps_the_prefix_is_short_and_tells_storages_apart():
 
 
 def test_names_with_spaces_and_unicode_give_valid_memcached_keys(cache_kind, recwarn):
-    storage = offline(CountingPoolManager())
+    storage = caching(CountingPoolManager())
     url = storage.url("répertoire/q1 2026 + notes.pdf")
     assert entry(storage, "répertoire/q1 2026 + notes.pdf")[1] == url
     assert not [w for w in recwarn if "CacheKeyWarning" in type(w.message).__name__]
@@ -177,7 +175,7 @@ def test_cache_alias_option_selects_the_cache(settings):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "d"},
         "urls": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "u"},
     }
-    storage = offline(CountingPoolManager(), MINIO_URL_CACHE_ALIAS="urls")
+    storage = caching(CountingPoolManager(), MINIO_URL_CACHE_ALIAS="urls")
     url = storage.url("alias.txt")
     key = urlcache.cache_key(storage.store, "alias.txt")
     assert caches["urls"].get(key)[1] == url
@@ -203,7 +201,7 @@ def test_unreachable_cache_server_falls_back_to_signing_and_logs(settings, caplo
         }
     }
     counter = CountingPoolManager()
-    storage = offline(counter)
+    storage = caching(counter)
     with caplog.at_level(logging.WARNING, logger="django_minio_backend"):
         url = storage.url("down.txt")
     assert url.startswith("http://127.0.0.1:9/test-private/down.txt?X-Amz-Algorithm=")

@@ -11,7 +11,7 @@ from minio.versioningconfig import VersioningConfig
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.testing import empty_bucket
 
-from .conftest import PRIVATE, PUBLIC
+from tests.support import PRIVATE, PUBLIC
 
 VERSIONED = "test-versioned"
 

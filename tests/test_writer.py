@@ -10,32 +10,19 @@ import sys
 import textwrap
 import time
 
-import boto3
 import pytest
 
 from django_minio_backend.errors import ReadOnlyStorageError
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import MiB
 
-from .conftest import PRIVATE
+from tests.support import PRIVATE, boto3_client, stored
 
 
 def incomplete_uploads(s3_server, prefix: str) -> list[str]:
     """Keys of the multipart uploads in progress under ``prefix``, asked with boto3 (an independent client)."""
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_server.url,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-        region_name=s3_server.region,
-    )
-    answer = s3.list_multipart_uploads(Bucket=PRIVATE, Prefix=prefix)
+    answer = boto3_client(s3_server).list_multipart_uploads(Bucket=PRIVATE, Prefix=prefix)
     return [upload["Key"] for upload in answer.get("Uploads", [])]
-
-
-def read_back(storage, name: str) -> bytes:
-    with storage.open(name, "rb") as handle:
-        return handle.read()
 
 
 def test_small_binary_write_is_one_put_on_close(counted_storage, counter, name):
@@ -48,20 +35,20 @@ def test_small_binary_write_is_one_put_on_close(counted_storage, counter, name):
     handle.close()
     assert counter.methods() == ["PUT"]
     assert handle.closed
-    assert read_back(counted_storage, target) == b"hello world"
+    assert stored(counted_storage, target) == b"hello world"
 
 
 def test_text_mode_encodes_utf8_by_default_and_honours_encoding(storage, name):
     with storage.open(f"{name}/u.txt", "w") as handle:
         handle.write("héllo ")
         handle.writelines(["wörld", "\n"])
-    assert read_back(storage, f"{name}/u.txt") == "héllo wörld\n".encode()
+    assert stored(storage, f"{name}/u.txt") == "héllo wörld\n".encode()
     with storage.open(f"{name}/l.txt", "w", encoding="latin-1") as handle:
         handle.write("café")
-    assert read_back(storage, f"{name}/l.txt") == "café".encode("latin-1")
+    assert stored(storage, f"{name}/l.txt") == "café".encode("latin-1")
     with storage.open(f"{name}/r.txt", "w") as handle:
         json.dump({"k": "€"}, handle)
-    assert json.loads(read_back(storage, f"{name}/r.txt")) == {"k": "€"}
+    assert json.loads(stored(storage, f"{name}/r.txt")) == {"k": "€"}
 
 
 def test_wrong_type_for_the_mode_is_a_type_error(storage, name):
@@ -88,7 +75,7 @@ def test_large_write_goes_multipart_and_appears_only_on_close(counted_storage, c
     assert counter.methods() == ["PUT", "POST"]  # the last part, then one completion
     assert handle.tell() == 12 * MiB
     assert counted_storage.size(target) == 12 * MiB
-    assert read_back(counted_storage, target) == block * 12 * 16
+    assert stored(counted_storage, target) == block * 12 * 16
     assert incomplete_uploads(s3_server, name) == []
 
 
@@ -123,7 +110,7 @@ def test_write_mode_replaces_an_existing_object(storage, name):
         handle.write(b"first")
     with storage.open(f"{name}/a.txt", "wb") as handle:
         handle.write(b"second")
-    assert read_back(storage, f"{name}/a.txt") == b"second"
+    assert stored(storage, f"{name}/a.txt") == b"second"
 
 
 def test_read_only_storage_refuses_write_mode_without_a_request(minio_settings, counter, name):
@@ -146,7 +133,7 @@ def test_closed_writer_refuses_writes(storage, name):
     handle.close()
     with pytest.raises(ValueError, match="closed file"):
         handle.write(b"late")
-    assert read_back(storage, f"{name}/c.bin") == b""
+    assert stored(storage, f"{name}/c.bin") == b""
 
 
 PEAK_SCRIPT = textwrap.dedent(

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from django_minio_backend.testing._process import free_ports
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import ROOT
+
 RUN_DEMO = ROOT / "examples" / "run_demo.py"
 # Variables of the outer environment that would change which server or database the demo uses.
 DEMO_ENV_PREFIXES = ("MINIO_", "DEMO_", "DJANGO_")

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from django_minio_backend.testing._process import LOOPBACK, free_ports, http_status, kill_pid, reap, tail
 
-CONFIG = Path(__file__).resolve().parent.parent / "docker" / "nginx.conf"
+from . import ROOT
+
+CONFIG = ROOT / "docker" / "nginx.conf"
 
 
 def render(text: str, gateways: Sequence[str], ports: dict[str, int], workdir: Path) -> str:
