@@ -38,7 +38,7 @@ def own_storages(settings, name):
     buckets = {"private": f"{name}-priv", "public": f"{name}-pub", "static": f"{name}-static"}
     settings.STORAGES = {
         "default": {
-            "BACKEND": "tests.test_testing_helper.CustomBackend",
+            "BACKEND": "tests.server.test_testing_helper.CustomBackend",
             "OPTIONS": {
                 "MINIO_ENDPOINT": "127.0.0.1:9",
                 "MINIO_EXTERNAL_ENDPOINT": "files.example.com",
@@ -74,7 +74,7 @@ def test_storages_for_replaces_connection_and_keeps_the_rest(s3_server, own_stor
     assert options["MINIO_REGION"] == s3_server.region
     assert options["MINIO_PRIVATE_BUCKETS"] == [own_storages["private"]]
     assert options["MINIO_URL_EXPIRY_HOURS"] == timedelta(hours=3)
-    assert rewritten["default"]["BACKEND"] == "tests.test_testing_helper.CustomBackend"
+    assert rewritten["default"]["BACKEND"] == "tests.server.test_testing_helper.CustomBackend"
     assert rewritten["staticfiles"]["OPTIONS"]["MINIO_ENDPOINT"] == s3_server.endpoint
     assert rewritten["local"] == original["local"]
     assert original["default"]["OPTIONS"]["MINIO_ENDPOINT"] == "127.0.0.1:9", "settings were mutated"
