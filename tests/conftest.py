@@ -1,17 +1,26 @@
-"""The suite's fixtures; helpers live in tests/support."""
+"""The suite's fixtures and its tiers; helpers live in tests/support.
+
+Each test is marked by the folder it is in (see TIERS); select a tier with ``-m``, e.g.
+``pytest -m "unit or server"``, or run its folder (``make test-unit`` runs tests/unit).
+"""
 
 import os
+import shutil
+import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import urllib3
+from django.core.cache import caches
 
 from django_minio_backend import buckets
 from django_minio_backend.client import ObjectStore
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.options import parse_options
 from django_minio_backend.testing import (
+    _rgw,
     create_declared_buckets,
     empty_bucket,
     planned_kind,
@@ -19,16 +28,29 @@ from django_minio_backend.testing import (
     storages_for,
 )
 
-from tests.support import PRIVATE, PUBLIC, STATIC, CountingPoolManager, cluster
+from tests.support import PRIVATE, PUBLIC, STATIC, CountingPoolManager, cache_config, cluster
 from tests.support.browser import CHROMIUM
 from tests.support.faultproxy import FaultProxy
+from tests.support.processes import fake_programs, redis_server
 
+HERE = Path(__file__).resolve().parent
+TIERS = ("unit", "server", "reliability", "system")  # folders of tests/, and the markers they give
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
 
 cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by these markers
 def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE not in item.path.parents:
+            continue
+        tier = item.path.relative_to(HERE).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in a tier folder, one of {', '.join(TIERS)}")
+        if tier == "unit" and "s3_server" in item.fixturenames:
+            raise pytest.UsageError(f"{item.nodeid}: a unit test uses no S3 server; move it to tests/server")
+        item.add_marker(tier)
     # Judged from the plan, so that a skipped test starts no server.
     if not cluster_planned():
         for item in items:
@@ -107,6 +129,16 @@ def name():
 
 
 @pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.fixture
 def http():
     """A plain HTTP client without retries, as a browser or curl would fetch a URL."""
     pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
@@ -142,3 +174,31 @@ def chromium() -> str:
         pytest.skip(reason)
     pytest.importorskip("playwright", reason="playwright is in the test extra: pip install -e '.[test]'")
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def redis_port() -> Iterator[int]:
+    """A throw-away redis-server for the whole run; skips the test where it is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server); CI installs it")
+    with redis_server(binary) as port:
+        yield port
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_kind(request, settings) -> Iterator[str]:
+    """Django's default cache for this test: locmem, then Redis."""
+    port = request.getfixturevalue("redis_port") if request.param == "redis" else None
+    settings.CACHES = {"default": cache_config(request.param, port)}
+    caches["default"].clear()
+    yield request.param
+    caches["default"].clear()
+
+
+@pytest.fixture
+def broken_ceph(tmp_path, monkeypatch) -> None:
+    """Every Ceph program on PATH fails, so auto mode tries RGW and sees it fail."""
+    fake_programs(tmp_path / "bin", _rgw.BINARIES, monkeypatch)
+    monkeypatch.setenv("MINIO_TEST_SERVER", "auto")
+    monkeypatch.delenv("MINIO_TEST_ENDPOINT", raising=False)

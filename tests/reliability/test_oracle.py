@@ -38,7 +38,6 @@ import tempfile
 import uuid
 from functools import partial
 
-import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
@@ -322,17 +321,3 @@ def test_minio_backend_behaves_like_file_system_storage(minio_settings):
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         ),
     )
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("a_AbC1234.txt", (".", "a.txt")),
-        ("d/g_0123456.tar.gz", ("d", "g.tar.gz")),
-        ("d/g.tar_0123456.gz", ("d", "g.tar.gz")),
-        ("noext_zzzzzzz", (".", "noext")),
-        ("sp ace.txt", (".", "sp ace.txt")),
-    ],
-)
-def test_shape_strips_the_random_part(name, expected):
-    assert shape(name) == expected

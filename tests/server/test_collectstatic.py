@@ -7,8 +7,6 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import urllib3
@@ -19,13 +17,10 @@ from django.template import Context, Engine
 from django.test import override_settings
 from minio.sse import SseS3
 
-import django_minio_backend
 from django_minio_backend import buckets, checks
-from django_minio_backend.compression import fingerprint_path
 from django_minio_backend.manifest import IMMUTABLE
 from django_minio_backend.models import MinioBackendStatic, MinioManifestStaticStorage
 from django_minio_backend.parallel import UploadFailed
-from django_minio_backend.staticfiles import CollectSession, Entry, StaticStore
 from django_minio_backend.testing import start_server
 from django_minio_backend.testing.cleanup import empty_bucket
 
@@ -366,13 +361,6 @@ def test_manifest_picks_up_an_edited_file(use_static, s3_server, static_bucket):
 # -- the explicit context -----------------------------------------------------------------------
 
 
-def test_no_stack_inspection_anywhere_in_the_package():
-    package = Path(django_minio_backend.__file__).parent
-    for path in package.rglob("*.py"):
-        text = path.read_text()
-        assert "_getframe" not in text and "inspect.stack" not in text, path
-
-
 def test_this_apps_command_is_the_one_manage_py_runs(use_static):
     assert get_commands()["collectstatic"] == "django_minio_backend"
     assert not [m for m in checks.run_all() if m.id == "minio_backend.W006"]
@@ -516,29 +504,6 @@ def test_an_sse_upload_is_not_uploaded_again_when_unchanged(use_static, minio_se
     finally:
         empty_bucket(sse_server, bucket, client=client)
         client.remove_bucket(bucket_name=bucket)
-
-
-@pytest.mark.parametrize(("etags_are_md5", "current"), [(False, True), (True, False)])
-def test_an_etag_that_is_not_the_md5_defers_to_the_stored_md5(tmp_path, etags_are_md5, current):
-    """As with SSE-KMS on AWS: a 32-hex ETag that is not the content's MD5."""
-    source = tmp_path / "app.css"
-    source.write_bytes(b"body { color: red; }\n")
-    local = fingerprint_path(str(source), gzip=True)
-    asked = []
-    store = StaticStore(
-        list_entries=lambda: [("app.css", Entry(local.size, "0" * 32, datetime.now(UTC)))],
-        stored_md5=lambda name: asked.append(name) or (local.md5, False),
-        delete_many=lambda names: None,
-        gzips=lambda name: True,
-        etags_are_md5=etags_are_md5,
-        workers=1,
-    )
-    session = CollectSession(store)
-    try:
-        assert session.is_current("app.css", session.entry("app.css"), local) is current
-        assert asked == ([] if etags_are_md5 else ["app.css"])
-    finally:
-        session.close()
 
 
 def collect_with(storage):

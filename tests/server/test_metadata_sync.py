@@ -9,7 +9,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from django_minio_backend import metadata_sync
 from django_minio_backend.models import MinioBackend
 
 from tests.support import PRIVATE, headers_of
@@ -116,20 +115,6 @@ def test_aliases_sharing_a_bucket_with_different_options_must_be_chosen(minio_se
         sync("--alias", "documents")
     with pytest.raises(CommandError, match="No chosen alias declares bucket not-a-bucket"):
         sync("--alias", "default", "--bucket", "not-a-bucket")
-
-
-def test_a_listing_with_metadata_needs_no_head_for_current_objects():
-    # MinIO's ListObjectsV2 with metadata=true carries the headers; other servers leave them out.
-    wanted = {"content-type": "text/plain", "cache-control": "max-age=60"}
-    listed = {"content-type": "text/plain", "cache-control": "max-age=60", "x-amz-meta-a": "1"}
-    assert metadata_sync.is_current(wanted, listed)
-    assert not metadata_sync.is_current(wanted, {"content-type": "text/plain"})
-    stored = {"content-type": "text/plain", "x-amz-meta-a": "1", "etag": '"x"', "content-length": "3"}
-    assert metadata_sync.replacement_headers(wanted, stored) == {
-        "content-type": "text/plain",
-        "x-amz-meta-a": "1",
-        "cache-control": "max-age=60",
-    }
 
 
 def test_non_ascii_values_are_encoded_as_uploads_encode_them(s3_server, new_options, counter, name):

@@ -18,13 +18,12 @@ from django_minio_backend.errors import ConfigurationError
 from django_minio_backend.models import MinioMultiBucketStorage
 from django_minio_backend.testing import create_declared_buckets, empty_bucket, start_server, storages_for
 
-from tests.support import PRIVATE, PUBLIC, CountingPoolManager, keys
+from tests.support import MULTI, PRIVATE, PUBLIC, CountingPoolManager, keys
 from tests.testapp.models import Document
 
 pytestmark = pytest.mark.django_db
 
 ARCHIVE = "test-archive"
-MULTI = "django_minio_backend.models.MinioMultiBucketStorage"
 
 
 @pytest.fixture(scope="module")
@@ -275,29 +274,6 @@ def test_orphan_cleaner_refuses_rows_it_cannot_route(two_servers, second_server)
     with pytest.raises(CommandError, match=r"1 row\(s\) name objects that cannot be located.*'s3'"):
         call_command("clean_orphaned_minio_files", "--min-age", "0", "--noinput", stdout=io.StringIO())
     assert keys(second_server, ARCHIVE) == ["keep-me.txt"]
-
-
-def test_system_checks_validate_the_scheme_map(settings):
-    from django.core.checks import run_checks
-
-    good = settings.STORAGES["default"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "documents": {
-            "BACKEND": MULTI,
-            "OPTIONS": {"MINIO_URL_SCHEMES": {"minio": "default", "old": "gone"}},
-        },
-        "static-router": {"BACKEND": MULTI, "OPTIONS": {"MINIO_URL_SCHEMES": {"s": "staticfiles"}}},
-        "typo": {"BACKEND": MULTI, "OPTIONS": {"MINIO_URL_SCHEME": {"minio": "default"}}},
-        "media": {**good, "OPTIONS": {**good["OPTIONS"], "MINIO_URL_SCHEMES": {"minio": "default"}}},
-    }
-    messages = [m for m in run_checks() if m.id.startswith("minio_backend.")]
-    errors = {m.obj: m.msg for m in messages if m.id == "minio_backend.E030"}
-    assert "STORAGES['gone'], which does not exist" in errors["STORAGES['documents']['OPTIONS']"]
-    assert "Map schemes to MinioBackend aliases" in errors["STORAGES['static-router']['OPTIONS']"]
-    assert "takes only MINIO_URL_SCHEMES, not MINIO_URL_SCHEME" in errors["STORAGES['typo']['OPTIONS']"]
-    warnings = [m for m in messages if m.id == "minio_backend.W030"]
-    assert [m.obj for m in warnings] == ["STORAGES['media']['OPTIONS']"]
 
 
 def test_direct_upload_is_signed_for_the_names_server(two_servers, second_server):

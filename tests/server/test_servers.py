@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import logging
@@ -23,7 +22,7 @@ from minio.datatypes import PostPolicy
 from minio.error import S3Error
 from minio.versioningconfig import ENABLED, VersioningConfig
 
-from django_minio_backend.testing import S3Server, _moto, _rgw, empty_bucket, start_server
+from django_minio_backend.testing import S3Server, _rgw, empty_bucket, start_server
 from django_minio_backend.testing._process import pid_alive
 
 from tests.support import keys, put
@@ -247,54 +246,6 @@ def test_context_manager_stops_server() -> None:
     assert not any(pid_alive(pid) for pid in pids)
 
 
-def test_external_server_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MINIO_TEST_SERVER", "auto")
-    monkeypatch.setenv("MINIO_TEST_ENDPOINT", "minio.example:9000")
-    monkeypatch.setenv("MINIO_TEST_ACCESS_KEY", "ak")
-    monkeypatch.setenv("MINIO_TEST_SECRET_KEY", "sk")
-    monkeypatch.setenv("MINIO_TEST_USE_HTTPS", "1")
-    monkeypatch.setenv("MINIO_TEST_REGION", "eu-central-1")
-    with start_server() as running:
-        assert running.server == S3Server(
-            kind="external",
-            endpoint="minio.example:9000",
-            access_key="ak",
-            secret_key="sk",
-            region="eu-central-1",
-            use_https=True,
-        )
-        assert running.server.strict
-        assert running.server.url == "https://minio.example:9000"
-        assert running.pids == ()
-
-
-def test_external_server_names_missing_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MINIO_TEST_ENDPOINT", "minio.example:9000")
-    monkeypatch.delenv("MINIO_TEST_ACCESS_KEY", raising=False)
-    monkeypatch.delenv("MINIO_TEST_SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="MINIO_TEST_ACCESS_KEY, MINIO_TEST_SECRET_KEY"):
-        start_server("external")
-
-
-def test_missing_moto_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_find_spec = importlib.util.find_spec
-
-    def find_spec(name: str, *args: object) -> object:
-        return None if name == "moto" else real_find_spec(name, *args)
-
-    monkeypatch.setattr(_moto.importlib.util, "find_spec", find_spec)
-    with pytest.raises(RuntimeError, match=r"module 'moto'.*moto\[server\]"):
-        start_server("moto")
-
-
-def test_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match="minio"):
-        start_server("minio")
-    monkeypatch.setenv("MINIO_TEST_SERVER", "bogus")
-    with pytest.raises(ValueError, match="MINIO_TEST_SERVER"):
-        start_server()
-
-
 INNER_TESTS = """
 import io, os
 import pytest
@@ -358,14 +309,6 @@ def test_plugin_starts_no_server_unless_asked(tmp_path: Path) -> None:
     assert "S3 test server used" not in out
 
 
-@pytest.fixture
-def broken_ceph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every Ceph program on PATH fails, so auto mode tries RGW and sees it fail."""
-    fake_programs(tmp_path / "bin", _rgw.BINARIES, monkeypatch)
-    monkeypatch.setenv("MINIO_TEST_SERVER", "auto")
-    monkeypatch.delenv("MINIO_TEST_ENDPOINT", raising=False)
-
-
 def test_auto_falls_back_to_moto_when_rgw_fails(
     broken_ceph: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -375,16 +318,6 @@ def test_auto_falls_back_to_moto_when_rgw_fails(
         assert running.server.kind == "moto"
     assert "falling back to moto" in caplog.text
     assert "fake ceph-authtool failed" in caplog.text
-
-
-def test_auto_with_s3_strict_raises_when_rgw_fails(
-    broken_ceph: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("S3_STRICT", "1")
-    with pytest.raises(RuntimeError, match="S3_STRICT=1") as info:
-        start_server()
-    assert "fake ceph-authtool failed" in str(info.value)
-    assert_start_left_nothing(info.value)
 
 
 @pytest.mark.skipif(not _rgw.available(), reason="Ceph RGW programs are not installed")

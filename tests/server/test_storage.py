@@ -379,14 +379,3 @@ def test_non_seekable_stream_saved_under_a_taken_name_is_stored_whole(storage, n
     assert storage.size(saved) == size
     assert stored(storage, saved) == payload
     assert stored(storage, f"{name}/taken.txt") == b"old"
-
-
-def test_replayable_stream_rewinds_within_its_limit_and_refuses_beyond():
-    from django_minio_backend.uploads import Replayable
-
-    replay = Replayable(NonSeekableStream(b"0123456789", chunk=4), limit=8)
-    assert replay.read(4) + replay.read(4) == b"01234567"
-    assert replay.seek(0) == 0 and replay.read(100) == b"01234567" and replay.read(100) == b"89"
-    assert not replay.replayable
-    with pytest.raises(io.UnsupportedOperation):
-        replay.seek(0)

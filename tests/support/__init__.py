@@ -16,20 +16,32 @@ from urllib.parse import urlsplit
 
 import pytest
 import urllib3
+from django.core.cache import caches
 from django.core.checks import run_checks
 from django.core.files.base import ContentFile
 
+from django_minio_backend import urlcache
 from django_minio_backend.errors import StorageServerError
 from django_minio_backend.models import MinioBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIVATE, PUBLIC, STATIC = "test-private", "test-public", "test-static"  # declared by tests/settings.py
 MEDIA = "django_minio_backend.models.MinioBackend"
+STATIC_MEDIA = "django_minio_backend.models.MinioBackendStatic"
+MULTI = "django_minio_backend.models.MinioMultiBucketStorage"
 BASE = {
     "MINIO_ENDPOINT": "s3.local:9000",
     "MINIO_ACCESS_KEY": "a",
     "MINIO_SECRET_KEY": "s",
 }  # never contacted
+MiB = 1024 * 1024
+MULTIPART = {  # multipart from 5 MiB on, in 5 MiB parts (the S3 minimum)
+    "MINIO_MULTIPART_UPLOAD": True,
+    "MINIO_MULTIPART_THRESHOLD": 5 * MiB,
+    "MINIO_MULTIPART_PART_SIZE": 5 * MiB,
+}
+SSE_C_KEY = bytes(range(32))  # an SSE-C customer key: 32 raw bytes
+COMPOSE_NODES = ("minio1", "minio2", "minio3", "minio4")  # the MinIO services of docker-compose.yml
 RANDOM_PART = re.compile(r"_[A-Za-z0-9]{7}(?=\.|$)")
 
 
@@ -126,6 +138,23 @@ def offline_storage(counter: CountingPoolManager, **options) -> MinioBackend:
     return MinioBackend(storage_name="default", MINIO_HTTP_CLIENT=counter, **options)
 
 
+def url_cache_entry(storage: MinioBackend, name: str):
+    """What the URL cache holds for ``name`` (None when nothing)."""
+    return caches[storage.options.url_cache_alias].get(
+        urlcache.cache_key(storage.store, storage.store.key(name))
+    )
+
+
+def cache_config(kind: str, redis_port: int | None = None) -> dict:
+    """A Django CACHES entry: ``locmem``, or ``redis`` on 127.0.0.1:``redis_port``."""
+    if kind == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "url-cache-tests"}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{redis_port}",
+    }
+
+
 def two_alias_settings(settings) -> None:
     """STORAGES with two MinIO media aliases ("default", "archive") and a static one."""
     settings.STORAGES = {
@@ -138,7 +167,7 @@ def two_alias_settings(settings) -> None:
             "OPTIONS": {"MINIO_ENDPOINT": "archive.local", "MINIO_ACCESS_KEY": "b", "MINIO_SECRET_KEY": "t"},
         },
         "staticfiles": {
-            "BACKEND": "django_minio_backend.models.MinioBackendStatic",
+            "BACKEND": STATIC_MEDIA,
             "OPTIONS": {**BASE, "MINIO_STATIC_FILES_BUCKET": "site-static"},
         },
     }
@@ -176,6 +205,14 @@ def shown_by_a_failed_save(storage: MinioBackend, caplog: pytest.LogCaptureFixtu
         storage.save("x.txt", ContentFile(b"x"))
     seen = [repr(storage), repr(storage.options), repr(storage.deconstruct()), *more]
     return " ".join([*seen, str(raised.value), caplog.text])
+
+
+def assert_probe_failed(status, reason: str, endpoint: str) -> None:
+    """A failed health probe: falsy, and its details name the reason and the endpoint."""
+    assert not status and status.is_available is False
+    assert reason in status.details
+    assert endpoint in status.details
+    assert "available" not in status.details.lower()
 
 
 # -- requests ------------------------------------------------------------------------------------
