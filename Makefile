@@ -1,18 +1,19 @@
 # Developer entry points. `make demo` and `make test` are the README's quick start.
 PYTHON ?= python3
 PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
-COMPAT_ARGS ?= -m "not browser and not cluster"
+COMPAT_ARGS ?= -m "not browser and not s3_cluster"
 CLUSTER_ARGS ?= -q -p no:cacheprovider -m "not browser"
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed-test
 
-.PHONY: help venv test test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean option-table
+.PHONY: help venv test test-unit test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean option-table
 
 help:
 	@echo "make demo     run the example project on an embedded S3 server (http://127.0.0.1:8000)"
 	@echo "make test     create $(VENV), install the package with its test extra, lint, run the suite"
+	@echo "make test-unit  run tests/unit only: no S3 server, seconds"
 	@echo "make test-cluster  run the suite through HAProxy on a 3-OSD Ceph cluster with 2 gateways"
 	@echo "make compat   run the suite with Django 4.2 (Python 3.11) and the newest Django on Python 3.12"
 	@echo "make bench    run the benchmarks in benchmarks/"
@@ -33,8 +34,13 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The tests that need no S3 server (tests/unit); the other tiers are tests/server, tests/reliability
+# and tests/system, or `-m server` etc.
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
 # The suite through the load balancer of a local Ceph cluster (3 OSDs, 2 gateways, HAProxy);
-# tests marked `cluster` run only here.
+# tests marked `s3_cluster` run only here.
 test-cluster: $(STAMP)
 	MINIO_TEST_SERVER=rgw-cluster $(PY) -m pytest $(CLUSTER_ARGS)
 

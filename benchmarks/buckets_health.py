@@ -43,7 +43,8 @@ def setup(server) -> None:
 
 def initialize(server, count: int) -> list[str]:
     from django_minio_backend.ops.buckets import initialize_buckets
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     tag = uuid.uuid4().hex[:6]
     private = [f"bh-{tag}-p{i}" for i in range(count // 2)]

@@ -176,7 +176,8 @@ def credentials_rows(server, pool, prefix: str) -> list[tuple[str, str, float]]:
 def main() -> None:
     from django_minio_backend.models import MinioBackend
     from django_minio_backend.testing import start_server
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     pool = CountingPoolManager(maxsize=16)
     with start_server() as running:

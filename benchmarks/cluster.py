@@ -2,10 +2,9 @@
 
 Run: .venv/bin/python benchmarks/cluster.py [--threads 16] [--ops 500] [--runs 1] [--suite]
 Writes benchmarks/results/cluster.md. Each scenario gets a fresh cluster (3 memstore OSDs, pools
-size 3 / min_size 2, gateways rgw.a and rgw.b behind HAProxy, see django_minio_backend/testing/
-_cluster.py). ``--threads`` threads each run ``--ops`` mixed operations through the balancer with
-one shared storage (default options), while the fault is injected once a third of the operations
-are done:
+size 3 / min_size 2, gateways rgw.a and rgw.b behind HAProxy, see tests/support/cluster.py).
+``--threads`` threads each run ``--ops`` mixed operations through the balancer with one shared
+storage (default options), while the fault is injected once a third of the operations are done:
 
 - gateway: rgw.a is SIGKILLed, stays down DOWNTIME seconds, is restarted; "during" lasts until
   HAProxy sends to both gateways again.
@@ -241,9 +240,10 @@ def scenario(name: str, threads: int, ops: int, label: str) -> dict:
     from django.conf import settings
 
     from django_minio_backend.models import MinioBackend
-    from django_minio_backend.testing import start_server
 
-    with start_server("rgw-cluster") as running:
+    from tests.support.cluster import start_rgw_cluster
+
+    with start_rgw_cluster() as running:
         startup, rss_start = running.startup_seconds, running.rss_bytes()
         options = running.server.storage_options(MINIO_EXTERNAL_ENDPOINT=running.server.endpoint)
         settings.STORAGES["default"]["OPTIONS"].update(options)

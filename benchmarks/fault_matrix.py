@@ -43,8 +43,9 @@ def measure(server) -> dict[tuple[str, str], str]:
     from django.core.files.base import ContentFile
 
     from django_minio_backend.models import MinioBackend
-    from tests.faultproxy import FaultProxy
-    from tests.test_faults import FAULTS, OPERATIONS, run_bounded, through
+
+    from tests.reliability.test_faults import FAULTS, OPERATIONS, bounded, run_bounded
+    from tests.support.faultproxy import FaultProxy
 
     direct = MinioBackend(bucket_name=PRIVATE, storage_name="default")
     rows = {}
@@ -53,7 +54,7 @@ def measure(server) -> dict[tuple[str, str], str]:
             for operation, call in OPERATIONS.items():
                 name = f"fm-{uuid.uuid4().hex[:8]}"
                 direct.save(f"{name}/old.txt", ContentFile(b"old"))
-                target = through(proxy, PRIVATE, replace_existing=operation == "save (overwrite)")
+                target = bounded(proxy, PRIVATE, replace_existing=operation == "save (overwrite)")
                 proxy.faulted.clear()
                 proxy.set(kind, **dict(fields))
                 started = time.perf_counter()

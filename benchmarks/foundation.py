@@ -48,7 +48,8 @@ def count_requests() -> list[tuple[str, str, int]]:
     from django.core.files.base import ContentFile
 
     from django_minio_backend.models import MinioBackend
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     pool = CountingPoolManager()
 

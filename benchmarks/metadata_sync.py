@@ -60,7 +60,8 @@ def measure(prefix: str, pool, *, dry_run: bool, workers: int) -> dict:
 
 def main() -> None:
     from django_minio_backend.testing import start_server
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     pool = CountingPoolManager(maxsize=16)
     with start_server() as running:

@@ -74,7 +74,8 @@ def timed(pools, call: Callable[[int], object]) -> tuple[float, float]:
 
 def main() -> None:
     from django_minio_backend.testing import create_declared_buckets, start_server
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     pools = {"default": CountingPoolManager(), "archive": CountingPoolManager()}
     with start_server() as first, start_server(first.server.kind) as second:

@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._django import PRIVATE, configure, create_buckets
-from tests.helpers import redis_server
+
+from tests.support.processes import redis_server
 
 CALLS = 2000
 RESULTS = Path(__file__).resolve().parent / "results" / "url_cache.md"
@@ -71,7 +72,8 @@ def run(server, redis_port: int | None) -> list[tuple[str, str, float, float, fl
 
     from django_minio_backend.models import MinioBackend
     from django_minio_backend.storage import urlcache
-    from tests.helpers import CountingPoolManager
+
+    from tests.support import CountingPoolManager
 
     pool = CountingPoolManager()
     plain = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=pool)

@@ -14,13 +14,22 @@
 
 The pytest plugin (``django_minio_backend.testing.pytest_plugin``) provides the ``s3_server``
 (alias ``minio_server``), ``minio_storages`` and ``s3_clean_buckets`` fixtures and skips
-``@pytest.mark.strict`` tests on moto. Nothing here imports moto or pytest until it is used.
+``@pytest.mark.s3_strict`` tests on moto. ``register_kind()`` adds a server kind of your own
+(``MINIO_TEST_SERVER=<kind>``). Nothing here imports moto or pytest until it is used.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from .cleanup import create_bucket, empty_all_buckets, empty_bucket
-from .servers import KINDS, RunningServer, S3Server, planned_kind, shared_server, start_server
+from .servers import (
+    KINDS,
+    RunningServer,
+    S3Server,
+    planned_kind,
+    register_kind,
+    shared_server,
+    start_server,
+)
 
 if TYPE_CHECKING:
     from .storages import (
@@ -43,6 +52,7 @@ __all__ = [
     "empty_declared_buckets",
     "override_minio_storages",
     "planned_kind",
+    "register_kind",
     "shared_server",
     "start_server",
     "storages_for",

@@ -1,10 +1,10 @@
 """Throw-away Ceph clusters with RADOS Gateways on free loopback ports.
 
 The single node (``start_rgw``) is one monitor, one OSD keeping its data in RAM (memstore), no
-manager, and one radosgw with the beast frontend. The cluster mode (``_cluster.py``) builds on the
-same :class:`CephCluster` with more OSDs, replicated pools and several gateways. Everything lives
-in a fresh temporary directory and every command gets ``-c <conf>``, so nothing reads or writes
-/etc/ceph or /var/lib/ceph.
+manager, and one radosgw with the beast frontend. The test suite's cluster
+(``tests/support/cluster.py``) builds on the same :class:`CephCluster` with more OSDs, replicated
+pools and several gateways. Everything lives in a fresh temporary directory and every command
+gets ``-c <conf>``, so nothing reads or writes /etc/ceph or /var/lib/ceph.
 """
 
 from __future__ import annotations

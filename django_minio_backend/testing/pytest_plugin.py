@@ -7,38 +7,30 @@ unless a test uses one of its fixtures:
 - ``minio_storages``: for one test, every MinIO alias of ``settings.STORAGES`` points at the
   server and its declared buckets exist; they are emptied after the test. Gives the S3Server.
 - ``s3_clean_buckets``: empties every bucket on the server after the test.
-- ``s3_cluster``, session scope: the :class:`RunningCluster` when ``MINIO_TEST_SERVER=rgw-cluster``
-  (gateways reachable directly, killable); tests marked ``cluster`` are skipped on other servers.
+
+Tests marked ``s3_strict`` need a server that enforces signatures, presigned expiry and bucket
+policies; they are skipped when the planned server (moto) does not, without starting it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pytest
 
 from .cleanup import empty_all_buckets
-from .servers import RunningServer, S3Server, planned_kind, selected_kind, shared_server
-
-if TYPE_CHECKING:
-    from ._cluster import RunningCluster
+from .servers import RunningServer, S3Server, is_strict_kind, planned_kind, selected_kind, shared_server
 
 STRICT_SKIP_REASON = (
     "needs a server that enforces signatures/expiry/policies; moto does not (set MINIO_TEST_SERVER=rgw)"
 )
-CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
 _RUNNING = pytest.StashKey[RunningServer]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "strict: needs a server that enforces signatures, expiry and policies; skipped on moto",
-    )
-    config.addinivalue_line(
-        "markers",
-        "cluster: needs the load-balanced Ceph cluster (MINIO_TEST_SERVER=rgw-cluster); skipped elsewhere",
+        "s3_strict: needs an S3 server that enforces signatures, expiry and policies; skipped on moto",
     )
 
 
@@ -108,27 +100,25 @@ def s3_clean_buckets(s3_server: S3Server) -> Iterator[S3Server]:
     empty_all_buckets(s3_server)
 
 
-@pytest.fixture(scope="session")
-def s3_cluster(s3_server: S3Server) -> RunningCluster:
-    """The session's cluster (balancer, gateways, OSDs); skips the test on any other server."""
-    from ._cluster import RunningCluster
-
-    running = shared_server()
-    if not isinstance(running, RunningCluster):
-        pytest.skip(CLUSTER_SKIP_REASON)
-    return running
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Judged from the plan, so that a skipped test starts no server.
+    strict = [item for item in items if item.get_closest_marker("s3_strict") is not None]
+    if strict and not _planned_strict():
+        for item in strict:
+            item.add_marker(pytest.mark.skip(reason=STRICT_SKIP_REASON))
 
 
-@pytest.fixture(autouse=True)
-def _s3_skip_cluster_tests_elsewhere(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("cluster") is not None and planned_kind() != "rgw-cluster":
-        pytest.skip(CLUSTER_SKIP_REASON)
+def _planned_strict() -> bool:
+    try:
+        return is_strict_kind(planned_kind())
+    except ValueError:  # a MINIO_TEST_SERVER typo: starting the server names it
+        return True
 
 
 @pytest.fixture(autouse=True)
 def _s3_skip_strict_on_lenient_server(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("strict") is None:
+    """auto falls back to moto when RGW does not start: a strict test using the server sees which it got."""
+    if request.node.get_closest_marker("s3_strict") is None or "s3_server" not in request.fixturenames:
         return
-    server: S3Server = request.getfixturevalue("s3_server")
-    if not server.strict:
+    if not request.getfixturevalue("s3_server").strict:
         pytest.skip(STRICT_SKIP_REASON)

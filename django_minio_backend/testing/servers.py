@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("django_minio_backend.testing")
 
-KINDS = ("auto", "rgw", "rgw-cluster", "moto", "external")
-STRICT_KINDS = ("rgw", "rgw-cluster", "external")
+KINDS = ("auto", "rgw", "moto", "external")
+STRICT_KINDS = ("rgw", "external")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class S3Server:
     @property
     def strict(self) -> bool:
         """True when the server enforces signatures, presigned expiry and policies."""
-        return self.kind in STRICT_KINDS
+        return is_strict_kind(self.kind)
 
     @property
     def url(self) -> str:
@@ -148,6 +149,44 @@ class RunningServer:
         self.stop()
 
 
+@dataclass(frozen=True)
+class _Kind:
+    start: Callable[[], RunningServer]
+    strict: bool
+
+
+_registered: dict[str, _Kind] = {}
+
+
+def register_kind(name: str, start: Callable[[], RunningServer], *, strict: bool) -> None:
+    """Add a server kind that ``MINIO_TEST_SERVER=<name>`` and ``start_server(name)`` can start.
+
+    For harnesses that live outside this package, such as the project's own Ceph cluster:
+    ``start`` takes no argument and returns a started :class:`RunningServer`; ``strict`` says
+    whether that server enforces signatures, presigned expiry and policies (``s3_strict`` tests
+    run only then). Call it before the first server starts, e.g. at the top of ``conftest.py``::
+
+        register_kind("rgw-cluster", start_rgw_cluster, strict=True)
+
+    Registering a name again replaces its starter; the built-in kinds cannot be replaced.
+    """
+    name = name.strip().lower()
+    if name in KINDS:
+        raise ValueError(f"{name!r} is a built-in S3 test server kind")
+    _registered[name] = _Kind(start, strict)
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind ``MINIO_TEST_SERVER`` accepts: the built-in :data:`KINDS`, then registered ones."""
+    return KINDS + tuple(_registered)
+
+
+def is_strict_kind(kind: str) -> bool:
+    """True when servers of ``kind`` enforce signatures, presigned expiry and policies."""
+    registered = _registered.get(kind)
+    return registered.strict if registered is not None else kind in STRICT_KINDS
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -155,8 +194,8 @@ def _env_flag(name: str) -> bool:
 def selected_kind() -> str:
     """The kind named by ``MINIO_TEST_SERVER`` (default ``auto``)."""
     kind = os.environ.get("MINIO_TEST_SERVER", "").strip().lower() or "auto"
-    if kind not in KINDS:
-        raise ValueError(f"MINIO_TEST_SERVER={kind!r} is not one of {', '.join(KINDS)}")
+    if kind not in kinds():
+        raise ValueError(f"MINIO_TEST_SERVER={kind!r} is not one of {', '.join(kinds())}")
     return kind
 
 
@@ -234,10 +273,10 @@ def shared_server() -> RunningServer:
 def start_server(kind: str | None = None) -> RunningServer:
     """Start (or, for ``external``, describe) an S3 test server.
 
-    ``kind`` is ``rgw``, ``rgw-cluster``, ``moto``, ``external`` or ``auto``; None reads
-    ``MINIO_TEST_SERVER``.
+    ``kind`` is ``rgw``, ``moto``, ``external``, ``auto`` or a kind added with
+    :func:`register_kind`; None reads ``MINIO_TEST_SERVER``.
     """
-    from . import _cluster, _moto, _rgw
+    from . import _moto, _rgw
 
     kind = (kind or selected_kind()).strip().lower()
     if kind == "auto":
@@ -246,8 +285,8 @@ def start_server(kind: str | None = None) -> RunningServer:
         return external_server()
     if kind == "rgw":
         return _rgw.start_rgw()
-    if kind == "rgw-cluster":
-        return _cluster.start_rgw_cluster()
     if kind == "moto":
         return _moto.start_moto()
-    raise ValueError(f"unknown S3 test server kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind in _registered:
+        return _registered[kind].start()
+    raise ValueError(f"unknown S3 test server kind {kind!r}; use one of {', '.join(kinds())}")

@@ -1,0 +1,143 @@
+"""Race-free unique names: concurrent saves of one name never overwrite each other."""
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.files.base import ContentFile
+
+from django_minio_backend.models import MinioBackend
+
+from tests.support import PRIVATE, stored
+
+WRITERS = 32
+
+
+def race(storage, name, writers=WRITERS):
+    """``writers`` threads save ``name`` at the same moment; returns {saved name: payload}."""
+    payloads = [f"payload {i} ".encode() * 50 for i in range(writers)]
+    storage.exists(name)  # warm the pool and the client before the barrier
+    barrier = threading.Barrier(writers)
+
+    def save(payload):
+        barrier.wait()
+        return storage.save(name, ContentFile(payload)), payload
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        return dict(pool.map(save, payloads))
+
+
+def test_32_threads_saving_one_name_keep_32_distinct_objects(storage, name):
+    results = race(storage, f"{name}/same.txt")
+    assert len(results) == WRITERS
+    assert f"{name}/same.txt" in results
+    for saved, payload in results.items():
+        assert stored(storage, saved) == payload
+    assert len(storage.listdir(name)[1]) == WRITERS
+
+
+def test_head_then_put_without_conditional_writes_loses_files(minio_settings, name):
+    """The old flow (exists() then PUT), kept for servers without If-None-Match, is not race-free."""
+    storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_CONDITIONAL_WRITES=False)
+    results = race(storage, f"{name}/same.txt")
+    objects = storage.listdir(name)[1]
+    assert len(objects) < WRITERS  # several writers picked the same free name and overwrote
+    assert len(results) == len(objects)
+
+
+def test_big_uploads_racing_for_one_name_claim_distinct_names(minio_settings, name):
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        MINIO_MULTIPART_UPLOAD=True,
+        MINIO_MULTIPART_THRESHOLD=1024,
+        MINIO_MULTIPART_PART_SIZE=5 * 1024 * 1024,
+    )
+    results = race(storage, f"{name}/big.bin", writers=6)
+    assert len(results) == 6
+    for saved, payload in results.items():
+        assert stored(storage, saved) == payload
+
+
+def test_new_name_is_one_conditional_put(counted_storage, counter, name):
+    counted_storage.save(f"{name}/a.txt", ContentFile(b"first"))
+    assert counter.methods() == ["PUT"]
+    counter.reset()
+    second = counted_storage.save(f"{name}/a.txt", ContentFile(b"second"))
+    assert second != f"{name}/a.txt"
+    assert counter.methods() == ["PUT", "PUT"]  # 412 on the taken name, then the new one
+    assert stored(counted_storage, second) == b"second"
+    assert stored(counted_storage, f"{name}/a.txt") == b"first"
+
+
+def test_conditional_put_keeps_content_type_headers_and_metadata(minio_settings, counter, name):
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        MINIO_HTTP_CLIENT=counter,
+        MINIO_CACHE_CONTROL="max-age=60",
+        MINIO_CONTENT_DISPOSITION=lambda n: f'attachment; filename="{n.rsplit("/", 1)[-1]}"',
+        MINIO_METADATA={"origin": "tests"},
+        metadata={"Owner": "alice"},
+    )
+    saved = storage.save(f"{name}/page.html", ContentFile(b"<p>hi</p>"))
+    assert counter.methods() == ["PUT"]
+    stat = storage.stat(saved)
+    assert stat.content_type == "text/html"
+    assert stat.metadata["Cache-Control"] == "max-age=60"
+    assert stat.metadata["Content-Disposition"] == 'attachment; filename="page.html"'
+    assert stat.metadata["x-amz-meta-origin"] == "tests"
+    assert stat.metadata["x-amz-meta-owner"] == "alice"
+
+
+def test_alternative_names_respect_max_length(storage, name):
+    first = storage.save(f"{name}/report.txt", ContentFile(b"1"), max_length=len(name) + 11)
+    second = storage.save(f"{name}/report.txt", ContentFile(b"2"), max_length=len(name) + 16)
+    assert first == f"{name}/report.txt"
+    assert second != first and len(second) <= len(name) + 16
+    assert stored(storage, second) == b"2"
+
+
+def test_failed_big_upload_releases_its_claimed_name(minio_settings, name):
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        MINIO_MULTIPART_UPLOAD=True,
+        MINIO_MULTIPART_THRESHOLD=1024,
+    )
+
+    class Broken:
+        def read(self, size=-1):
+            raise OSError("disk read failed")
+
+    with pytest.raises(OSError, match="disk read failed"):
+        storage.save(f"{name}/broken.bin", Broken())
+    assert not storage.exists(f"{name}/broken.bin")
+
+
+def _process_save(options, name, index, barrier):
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(STORAGES={}, USE_TZ=True)
+        django.setup()
+    storage = MinioBackend(bucket_name=PRIVATE, **options)
+    storage.exists(name)
+    barrier.wait()
+    return storage.save(name, ContentFile(f"process {index}".encode()))
+
+
+def test_processes_saving_one_name_keep_distinct_objects(minio_options, storage, name):
+    context = multiprocessing.get_context("spawn")
+    processes = min(4, (os.cpu_count() or 2) * 2)
+    with context.Manager() as manager:
+        barrier = manager.Barrier(processes)
+        with context.Pool(processes) as pool:
+            args = [(dict(minio_options), f"{name}/p.txt", i, barrier) for i in range(processes)]
+            saved = pool.starmap(_process_save, args)
+    assert len(set(saved)) == processes
+    contents = {stored(storage, each) for each in saved}
+    assert contents == {f"process {i}".encode() for i in range(processes)}

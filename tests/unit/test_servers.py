@@ -1,0 +1,69 @@
+"""Choosing and describing S3 test servers without starting one: environment, refused kinds, failed starts."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from django_minio_backend.testing import S3Server, _moto, start_server
+
+from tests.support.processes import assert_start_left_nothing
+
+
+def test_external_server_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIO_TEST_SERVER", "auto")
+    monkeypatch.setenv("MINIO_TEST_ENDPOINT", "minio.example:9000")
+    monkeypatch.setenv("MINIO_TEST_ACCESS_KEY", "ak")
+    monkeypatch.setenv("MINIO_TEST_SECRET_KEY", "sk")
+    monkeypatch.setenv("MINIO_TEST_USE_HTTPS", "1")
+    monkeypatch.setenv("MINIO_TEST_REGION", "eu-central-1")
+    with start_server() as running:
+        assert running.server == S3Server(
+            kind="external",
+            endpoint="minio.example:9000",
+            access_key="ak",
+            secret_key="sk",
+            region="eu-central-1",
+            use_https=True,
+        )
+        assert running.server.strict
+        assert running.server.url == "https://minio.example:9000"
+        assert running.pids == ()
+
+
+def test_external_server_names_missing_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIO_TEST_ENDPOINT", "minio.example:9000")
+    monkeypatch.delenv("MINIO_TEST_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("MINIO_TEST_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="MINIO_TEST_ACCESS_KEY, MINIO_TEST_SECRET_KEY"):
+        start_server("external")
+
+
+def test_missing_moto_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "moto" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(_moto.importlib.util, "find_spec", find_spec)
+    with pytest.raises(RuntimeError, match=r"module 'moto'.*moto\[server\]"):
+        start_server("moto")
+
+
+def test_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="minio"):
+        start_server("minio")
+    monkeypatch.setenv("MINIO_TEST_SERVER", "bogus")
+    with pytest.raises(ValueError, match="MINIO_TEST_SERVER"):
+        start_server()
+
+
+def test_auto_with_s3_strict_raises_when_rgw_fails(
+    broken_ceph: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("S3_STRICT", "1")
+    with pytest.raises(RuntimeError, match="S3_STRICT=1") as info:
+        start_server()
+    assert "fake ceph-authtool failed" in str(info.value)
+    assert_start_left_nothing(info.value)
