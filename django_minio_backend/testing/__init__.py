@@ -21,15 +21,8 @@ The pytest plugin (``django_minio_backend.testing.pytest_plugin``) provides the 
 from typing import TYPE_CHECKING, Any
 
 from .cleanup import create_bucket, empty_all_buckets, empty_bucket
-from .servers import (
-    KINDS,
-    RunningServer,
-    S3Server,
-    planned_kind,
-    register_kind,
-    shared_server,
-    start_server,
-)
+from .server import KINDS, RunningServer, S3Server, register_kind
+from .servers import planned_kind, shared_server, start_server
 
 if TYPE_CHECKING:
     from .storages import (

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ._process import LOOPBACK, free_ports, http_status, retry_on_lost_port, tail
-from .servers import RunningServer, S3Server
+from .server import RunningServer, S3Server
 
 logger = logging.getLogger("django_minio_backend.testing")
 

@@ -36,7 +36,7 @@ from ._process import (
     tail,
     wait_until,
 )
-from .servers import RunningServer, S3Server
+from .server import RunningServer, S3Server
 
 logger = logging.getLogger("django_minio_backend.testing")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from minio import Minio
 
-    from .servers import S3Server
+    from .server import S3Server
 
 
 def _is_versioned(client: Minio, bucket: str) -> bool:

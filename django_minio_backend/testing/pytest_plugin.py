@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import pytest
 
 from .cleanup import empty_all_buckets
-from .servers import RunningServer, S3Server, is_strict_kind, planned_kind, selected_kind, shared_server
+from .server import RunningServer, S3Server, is_strict_kind
+from .servers import planned_kind, selected_kind, shared_server
 
 STRICT_SKIP_REASON = (
     "needs a server that enforces signatures/expiry/policies; moto does not (set MINIO_TEST_SERVER=rgw)"

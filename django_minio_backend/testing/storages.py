@@ -19,7 +19,8 @@ from django.test import override_settings
 from django.test.utils import TestContextDecorator
 
 from .cleanup import empty_bucket
-from .servers import RunningServer, S3Server, shared_server
+from .server import RunningServer, S3Server
+from .servers import shared_server
 
 
 def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) -> dict[str, Any]:

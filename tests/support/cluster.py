@@ -31,7 +31,7 @@ from django_minio_backend.testing._process import (
     tail,
     wait_until,
 )
-from django_minio_backend.testing.servers import RunningServer, S3Server, register_kind
+from django_minio_backend.testing.server import RunningServer, S3Server, register_kind
 
 logger = logging.getLogger("django_minio_backend.testing")
 
