@@ -26,7 +26,7 @@ from minio.sse import SseCustomerKey
 
 from ..conf.options import StorageOptions
 from ..errors import StorageServerError, UnsupportedByServerError
-from ..names import object_key, reserved_key
+from ..names import is_reserved, object_key, reserved_key
 from . import capabilities, copy, encryption, multipart
 from .conditional import (
     CLAIM_HEADER,
@@ -35,6 +35,7 @@ from .conditional import (
     claim,
     claim_headers,
     is_claim,
+    listed_is_claim,
     release_claim,
     stat_is_claim,
     stored_etag,
@@ -169,7 +170,8 @@ class ObjectStore:
     def list(
         self, prefix: str, *, recursive: bool = False, include_user_meta: bool = False
     ) -> Iterator[Object]:
-        """Objects (and, unless ``recursive``, directories) under the key ``prefix``."""
+        """Objects (and, unless ``recursive``, directories) under the key ``prefix``: everything
+        stored, claims and probe objects included (``files()`` is what a storage shows)."""
         listing = self.client.list_objects(
             bucket_name=self.bucket,
             prefix=prefix or None,
@@ -178,6 +180,13 @@ class ObjectStore:
         )
         with self.errors("list", prefix):
             yield from listing
+
+    def files(self, prefix: str, *, recursive: bool = False) -> Iterator[Object]:
+        """``list()`` without the package's own objects: claims of saves in progress, and probe
+        objects a credential without delete permission could not remove."""
+        for item in self.list(prefix, recursive=recursive):
+            if item.is_dir or not (listed_is_claim(item) or is_reserved(item.object_name)):
+                yield item
 
     # -- writing ---------------------------------------------------------------------------------
 
