@@ -121,7 +121,12 @@ def counter():
 
 @pytest.fixture
 def counted_storage(minio_settings, counter):
-    return MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter)
+    """A storage whose requests ``counter`` counts. It states that the server honours conditional
+    writes (MINIO_CONDITIONAL_WRITES), so counts are a save's own requests; what learning it costs
+    is counted in tests/server/test_core.py."""
+    return MinioBackend(
+        bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter, MINIO_CONDITIONAL_WRITES=True
+    )
 
 
 @pytest.fixture

@@ -24,8 +24,10 @@ from tests.support import MULTI, MULTIPART, PRIVATE, keys, put, stored
 
 def test_bucket_check_on_save_creates_the_bucket_before_anything_else_is_asked(settings, s3_server, counter):
     bucket = f"cs-{uuid.uuid4().hex[:10]}"
-    settings.STORAGES = storages_for(s3_server)
-    settings.STORAGES["default"]["OPTIONS"]["MINIO_PRIVATE_BUCKETS"].append(bucket)
+    storages = storages_for(s3_server)
+    options = storages["default"]["OPTIONS"]
+    storages["default"] = {**storages["default"], "OPTIONS": {**options, "MINIO_PRIVATE_BUCKETS": [bucket]}}
+    settings.STORAGES = storages
     storage = MinioBackend(
         bucket_name=bucket, storage_name="default", MINIO_BUCKET_CHECK_ON_SAVE=True, MINIO_HTTP_CLIENT=counter
     )
