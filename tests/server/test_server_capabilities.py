@@ -153,3 +153,12 @@ def test_a_multipart_new_name_save_still_never_overwrites(minio_settings, name):
     assert first != second
     assert stored(storage, first)[:1] == b"a" and stored(storage, second)[:1] == b"b"
     assert storage.listdir(name)[1] == sorted(n.rsplit("/", 1)[1] for n in (first, second))
+
+
+@pytest.mark.django_db
+def test_the_orphan_cleaner_does_not_see_the_packages_own_objects(minio_settings, s3_server, name):
+    put(s3_server, PRIVATE, f"{RESERVED_PREFIX}probe-{name}", b"")
+    out = io.StringIO()
+    call_command("clean_orphaned_minio_files", "--dry-run", "--min-age", "0", "--bucket", PRIVATE, stdout=out)
+    assert f"{RESERVED_PREFIX}probe-{name}" not in out.getvalue()
+    assert f"{RESERVED_PREFIX}probe-{name}" in keys(s3_server, PRIVATE)
