@@ -221,7 +221,7 @@ class ObjectStore:
 
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
-        mode = encryption.mode_of(plan.headers)
+        mode = plan.encryption
         if mode is not None and not self.confirms_encryption(plan.headers):
             raise UnsupportedByServerError(
                 f"Cannot save {self.bucket}/{name} with {mode}: {self.endpoint} does not confirm {mode} "
