@@ -79,7 +79,9 @@ def test_the_external_client_follows_the_style_too():
         MINIO_EXTERNAL_ENDPOINT_USE_HTTPS=True,
         MINIO_ADDRESSING_STYLE="virtual",
     )
-    storage = MinioBackend(bucket_name="c-private", **{**BASE, "MINIO_EXTERNAL_ENDPOINT": "files.example.test"})
+    storage = MinioBackend(
+        bucket_name="c-private", **{**BASE, "MINIO_EXTERNAL_ENDPOINT": "files.example.test"}
+    )
     assert urlsplit(storage.url("x")).netloc == "files.example.test"  # auto: path style
     assert presigned_host_and_path(opts) == ("c-private.files.example.test", "/a/b.txt")
 
