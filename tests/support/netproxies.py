@@ -283,11 +283,15 @@ class TLSTerminator:
                 self.handshakes_failed += 1  # e.g. the client did not trust our CA
             client.close()
             return
-        with socket.create_connection(self.upstream, timeout=10) as upstream:
-            with self._lock:
-                self._sockets.update((tls, upstream))
-            pipe(tls, upstream)
-        tls.close()
+        try:
+            with socket.create_connection(self.upstream, timeout=10) as upstream:
+                with self._lock:
+                    self._sockets.update((tls, upstream))
+                pipe(tls, upstream)
+        except OSError:
+            pass  # the server or the terminator went away: the client sees the connection close
+        finally:
+            tls.close()
 
 
 class LoopbackResolver(urllib3.PoolManager):
