@@ -40,7 +40,7 @@ from .conditional import (
     stat_is_claim,
     stored_etag,
 )
-from .connection import Connection, endpoint_url
+from .connection import Connection, plain_url
 from .headers import decode_words
 from .plan import UploadPlan
 from .put import put_single
@@ -382,11 +382,11 @@ class ObjectStore:
 
     def bucket_url(self) -> str:
         """The external URL of the bucket (where browsers send direct uploads)."""
-        return f"{endpoint_url(self.options, external=True)}/{self.bucket}/"
+        return plain_url(self.options, self.bucket)
 
     def public_url(self, key: str) -> str:
         """The unsigned URL of ``key``: under MINIO_PUBLIC_BASE_URL, else the external endpoint."""
         quoted = quote(key, safe="/~")
         if self.options.public_base_url:
             return f"{self.options.public_base_url}/{quoted}"
-        return f"{endpoint_url(self.options, external=True)}/{self.bucket}/{quoted}"
+        return plain_url(self.options, self.bucket, quoted)
