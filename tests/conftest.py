@@ -33,6 +33,8 @@ from tests.support.browser import CHROMIUM
 from tests.support.faultproxy import FaultProxy
 from tests.support.processes import fake_programs, redis_server
 
+pytest_plugins = ["pytester"]  # tests/unit/test_pytest_plugin.py runs the plugin in inner pytest runs
+
 HERE = Path(__file__).resolve().parent
 TIERS = ("unit", "server", "reliability", "system")  # folders of tests/, and the markers they give
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
