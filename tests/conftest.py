@@ -32,6 +32,8 @@ from tests.support.browser import CHROMIUM
 from tests.support.faultproxy import FaultProxy
 from tests.support.processes import fake_programs, redis_server
 
+pytest_plugins = ["pytester"]  # tests/unit/test_pytest_plugin.py runs the plugin in inner pytest runs
+
 HERE = Path(__file__).resolve().parent
 TIERS = ("unit", "server", "reliability", "system")  # folders of tests/, and the markers they give
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
@@ -41,6 +43,7 @@ cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by these markers
 def pytest_collection_modifyitems(items):
+    rank = {}
     for item in items:
         if HERE not in item.path.parents:
             continue
@@ -50,6 +53,9 @@ def pytest_collection_modifyitems(items):
         if tier == "unit" and "s3_server" in item.fixturenames:
             raise pytest.UsageError(f"{item.nodeid}: a unit test uses no S3 server; move it to tests/server")
         item.add_marker(tier)
+        rank[item] = TIERS.index(tier)
+    # The quick tiers first; pytest-django then moves the database tests to the front.
+    items.sort(key=lambda item: rank.get(item, len(TIERS)))
     # Judged from the plan, so that a skipped test starts no server.
     if not cluster_planned():
         for item in items:
