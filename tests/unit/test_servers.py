@@ -6,7 +6,15 @@ import importlib.util
 
 import pytest
 
-from django_minio_backend.testing import RunningServer, S3Server, _moto, register_kind, servers, start_server
+from django_minio_backend.testing import (
+    RunningServer,
+    S3Server,
+    _moto,
+    register_kind,
+    server,
+    servers,
+    start_server,
+)
 
 from tests.support.processes import assert_start_left_nothing
 
@@ -72,7 +80,7 @@ def test_auto_with_s3_strict_raises_when_rgw_fails(
 @pytest.fixture
 def own_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Registrations made by the test are forgotten after it (the suite's rgw-cluster stays)."""
-    monkeypatch.setattr(servers, "_registered", dict(servers._registered))
+    monkeypatch.setattr(server, "_registered", dict(server._registered))
 
 
 @pytest.mark.parametrize("strict", [True, False])
