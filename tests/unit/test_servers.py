@@ -90,11 +90,11 @@ def test_a_registered_kind_is_chosen_started_and_judged_by_its_flag(own_kinds, m
     monkeypatch.setenv("MINIO_TEST_SERVER", "my-gateway")
     assert "my-gateway" in servers.kinds() and servers.planned_kind() == "my-gateway"
     assert start_server() is described and start_server("my-gateway") is described
-    assert servers.is_strict_kind("my-gateway") is strict and described.server.strict is strict
+    assert server.is_strict_kind("my-gateway") is strict and described.server.strict is strict
 
 
 def test_a_built_in_kind_cannot_be_replaced(own_kinds):
     with pytest.raises(ValueError, match="built-in"):
         register_kind("moto", lambda: None, strict=True)
-    assert not servers.is_strict_kind("moto")
-    assert servers.is_strict_kind("rgw-cluster"), "the suite's cluster is registered as strict"
+    assert not server.is_strict_kind("moto")
+    assert server.is_strict_kind("rgw-cluster"), "the suite's cluster is registered as strict"
