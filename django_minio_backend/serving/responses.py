@@ -98,11 +98,11 @@ def requested_range(request: HttpRequest, size: int, etag: str, last_modified: i
         start = max(size - suffix, 0)
         return start, size - start
     start = int(match[1])
-    end = int(match[2]) if match[2] else size - 1
-    if end < start:
+    if match[2] and int(match[2]) < start:
         return None
     if start >= size:
         raise ValueError("unsatisfiable")
+    end = int(match[2]) if match[2] else size - 1
     end = min(end, size - 1)
     return start, end - start + 1
 
