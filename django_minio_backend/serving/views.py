@@ -54,7 +54,8 @@ def private_file_view(
     accel_prefix: str = "/_minio_private",
     deny_status: int = 404,
 ) -> Callable[..., HttpResponseBase]:
-    """A view ``(request, name)`` serving ``name`` from ``storage`` (a Storage or a STORAGES alias)."""
+    """A view ``(request, name)`` serving ``name`` from ``storage``: a Storage, a STORAGES alias, or a
+    callable returning a Storage (called per request, as a FileField's ``storage=`` callable)."""
     if mode not in MODES:
         raise ValueError(f"private_file_view(mode={mode!r}): choose one of {', '.join(MODES)}.")
     if not callable(permission):
@@ -64,7 +65,9 @@ def private_file_view(
     prefix = accel_prefix.rstrip("/")
 
     def resolve() -> Any:
-        return storages[storage] if isinstance(storage, str) else storage
+        if isinstance(storage, str):
+            return storages[storage]
+        return storage if hasattr(storage, "url") else storage()  # a callable, as FileField takes
 
     @require_safe
     def view(request: HttpRequest, name: str) -> HttpResponseBase:
