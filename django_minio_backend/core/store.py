@@ -150,13 +150,15 @@ class ObjectStore:
             "its upload has not finished (or failed; clean_orphaned_minio_files removes stale claims)."
         )
 
-    def get(self, name: str, *, offset: int = 0, etag: str | None = None) -> Any:
-        """A streaming GET of ``name`` from ``offset``; with ``etag``, only of that version (If-Match)."""
+    def get(self, name: str, *, offset: int = 0, length: int = 0, etag: str | None = None) -> Any:
+        """A streaming GET of ``name`` from ``offset`` (``length`` bytes, 0: to the end); with
+        ``etag``, only of that version (If-Match)."""
         with self.errors("read", name, pinned_etag=etag):
             response = self.client.get_object(
                 bucket_name=self.bucket,
                 object_name=self.key(name),
                 offset=offset,
+                length=length,
                 request_headers={"If-Match": etag} if etag else None,
                 ssec=self.customer_key,
             )
