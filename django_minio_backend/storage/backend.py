@@ -40,12 +40,13 @@ from ..names import clean_name, directory_prefix
 from . import naming, urlcache
 from .compat import FourXMembers
 from .direct_uploads import DirectUploads
+from .server_side import ServerSideOperations
 from .uploading import UploadDecisions
 
 logger = logging.getLogger("django_minio_backend")
 
 
-class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
+class MinioBackend(UploadDecisions, DirectUploads, ServerSideOperations, FourXMembers, Storage):
     """Stores files in one bucket of an S3-compatible server.
 
     ``storage_name`` is the STORAGES alias to read OPTIONS from ("default" when omitted).
