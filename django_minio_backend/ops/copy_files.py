@@ -22,6 +22,7 @@ copies only what is missing.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import io
@@ -327,27 +328,38 @@ def listed_directory(job: CopyJob, directory: str) -> dict[str, Object]:
 def copy_files(
     job: CopyJob, batches: Iterable[list[SourceFile]], report: CopyReport | None = None
 ) -> CopyReport:
-    """Copy every file of ``batches`` (one list per directory) into ``job.target``; see the module doc."""
+    """Copy every file of ``batches`` (one list per directory) into ``job.target``; see the module doc.
+
+    The bucket's directories are listed ``job.workers`` at a time, a few directories ahead of the
+    copies, so a tree of many small directories is not one listing after another.
+    """
     report = report or CopyReport()
     copier = FileCopier(job, report)
     slots = threading.BoundedSemaphore(job.workers * 2)  # files read or queued at once
-    with ThreadPoolExecutor(max_workers=job.workers, thread_name_prefix="copy-files") as pool:
-        pending: set[Future] = set()
-        for batch in batches:
-            directory = posixpath.dirname(batch[0].name)
+    with (
+        ThreadPoolExecutor(max_workers=job.workers, thread_name_prefix="copy-files") as pool,
+        ThreadPoolExecutor(max_workers=job.workers, thread_name_prefix="copy-list") as listers,
+    ):
+        ahead: collections.deque[tuple[list[SourceFile], Future]] = collections.deque()
+        source = iter(batches)
+        while True:
+            while len(ahead) < job.workers * 2 and (batch := next(source, None)) is not None:
+                ahead.append((batch, listers.submit(listed_directory, job, posixpath.dirname(batch[0].name))))
+            if not ahead:
+                break
+            batch, listing = ahead.popleft()
             try:
-                listing = listed_directory(job, directory)
+                listed = listing.result()
             except Exception as error:
-                for source in batch:
-                    report.count("failed", source.size, f"{source.name}: listing the bucket failed: {error}")
+                for item in batch:
+                    report.count("failed", item.size, f"{item.name}: listing the bucket failed: {error}")
                 continue
-            for source in batch:
-                target = job.target_name(source.name)
+            for item in batch:
                 slots.acquire()
-                future = pool.submit(copier.run, source, listing.get(posixpath.basename(target)))
+                future = pool.submit(
+                    copier.run, item, listed.get(posixpath.basename(job.target_name(item.name)))
+                )
                 future.add_done_callback(lambda _f: slots.release())
-                pending.add(future)
-                pending = {f for f in pending if not f.done()}
     return report
 
 
