@@ -27,7 +27,7 @@ from minio.sse import SseCustomerKey
 from ..conf.options import StorageOptions
 from ..errors import StorageServerError, UnsupportedByServerError
 from ..names import is_reserved, object_key, reserved_key
-from . import capabilities, copy, encryption, multipart
+from . import capabilities, copy, encryption, multipart, server_side
 from .conditional import (
     CLAIM_HEADER,
     CLAIM_SIZES,
@@ -343,6 +343,28 @@ class ObjectStore:
                 source=CopySource(bucket_name=self.bucket, object_name=self.key(source), ssec=ssec),
                 sse=ssec or encryption.for_writes(self.options),
             )
+
+    def server_copy(
+        self, source: str, target: str, *, into: ObjectStore | None = None, headers: Any = None, **limits: int
+    ) -> None:
+        """Copy ``source`` to ``target`` (in ``into``'s bucket, default this one) on the server; see
+        server_side.py. ``headers`` replace the source's; ``limits``: single_limit, part_size."""
+        into = into or self
+        with self.errors("copy", source):
+            stat = self.stat_key(self.key(source), name=source)
+            if stat_is_claim(stat):
+                raise self._claimed(source)
+            server_side.copy_object(
+                self.connection, source_bucket=self.bucket, source_key=self.key(source),
+                target_bucket=into.bucket, target_key=into.key(target), stat=stat, headers=headers,
+                ssec=self.customer_key, sse=encryption.for_writes(into.options), **limits,
+            )  # fmt: skip
+
+    def delete_under(self, prefix_key: str, on_key: Any = None) -> tuple[int, list[str]]:
+        """Delete every object under the key ``prefix_key`` while listing it (1,000 keys a request)."""
+        with self.errors("delete the objects under", prefix_key):
+            keys = (item.object_name for item in self.list(prefix_key, recursive=True) if not item.is_dir)
+            return server_side.delete_listed(self.connection, self.bucket, keys, on_key)
 
     def rewrite_headers(self, key: str, headers: dict[str, str], *, etag: str, size: int) -> bool:
         """Replace the headers of ``key`` by a copy onto itself while its ETag is ``etag`` (copy.py).

@@ -190,6 +190,7 @@ class SyncReport:
     skipped: int = 0  # changed during the sync, or not copyable
     heads: int = 0
     errors: list[str] = field(default_factory=list)
+    on_done: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,8 @@ def _safe_sync_object(*args: Any) -> Outcome:
 
 def _count(report: SyncReport, outcome: Outcome, on_change: Callable[[Outcome], None] | None) -> None:
     report.heads += outcome.head
+    if report.on_done is not None:
+        report.on_done()
     if outcome.result == "current":
         report.current += 1
         return
@@ -255,10 +258,13 @@ def sync_bucket(
     workers: int = WORKERS,
     http_client: urllib3.PoolManager | None = None,
     on_change: Callable[[Outcome], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> SyncReport:
     """Bring the metadata of every object under ``target`` up to date (or, with ``dry_run``,
-    count what would change). ``on_change`` sees every object that is not up to date."""
+    count what would change). ``on_change`` sees every object that is not up to date, ``on_done``
+    is called once per object checked (progress)."""
     report = SyncReport(target)
+    report.on_done = on_done
     store = ObjectStore(target.options, target.bucket, http_client=http_client, alias=target.alias)
     in_flight: set[Future[Outcome]] = set()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

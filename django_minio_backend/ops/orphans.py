@@ -205,6 +205,7 @@ def clean_bucket(
     dry_run: bool = False,
     check_missing: bool = False,
     on_orphan: Callable[[str], None] | None = None,
+    on_listed: Callable[[], None] | None = None,
 ) -> ScanReport:
     """List ``scan``'s bucket once; delete (unless ``dry_run``) unreferenced objects older than
     ``older_than`` in batches; with ``check_missing``, collect referenced keys that were not listed.
@@ -220,6 +221,8 @@ def clean_bucket(
                 if is_reserved(key):  # the package's own probe objects are never a user's files
                     continue
                 report.listed += 1
+                if on_listed is not None:
+                    on_listed()
                 remaining.discard(key)
                 if key in referenced:
                     report.referenced += 1

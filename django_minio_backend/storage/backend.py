@@ -41,12 +41,15 @@ from . import naming, urlcache
 from .asynchronous import AsyncStorageMixin
 from .compat import FourXMembers
 from .direct_uploads import DirectUploads
+from .server_side import ServerSideOperations
 from .uploading import UploadDecisions
 
 logger = logging.getLogger("django_minio_backend")
 
 
-class MinioBackend(AsyncStorageMixin, UploadDecisions, DirectUploads, FourXMembers, Storage):
+class MinioBackend(
+    AsyncStorageMixin, UploadDecisions, DirectUploads, ServerSideOperations, FourXMembers, Storage
+):
     """Stores files in one bucket of an S3-compatible server.
 
     ``storage_name`` is the STORAGES alias to read OPTIONS from ("default" when omitted).

@@ -30,6 +30,7 @@ from ..core.connection import default_http_client
 from ..core.state import STATE
 from ..core.types import Object
 from ..errors import ConfigurationError
+from . import urlcache
 from .asynchronous import AsyncStorageMixin
 
 _FULL_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<bucket>[^/]*)(?:/(?P<name>.*))?$", re.S)
@@ -277,6 +278,34 @@ class MinioMultiBucketStorage(AsyncStorageMixin, Storage):
         """The URL of ``name``, from its alias and bucket (no request); see MinioBackend.url()."""
         location, backend = self._route(name)
         return backend.url(location.name, **kwargs)
+
+    # -- server-side operations (see server_side.py): both names on one alias's endpoint ----------
+
+    def copy(self, source: str, target: str, **kwargs: Any) -> str:
+        """Copy on the server, across buckets of one alias too; returns the full URL of ``target``."""
+        (src, backend), (dst, into) = self._route(source), self._route(target)
+        if src.alias != dst.alias:
+            raise ConfigurationError(f"Cannot copy {source!r} to {target!r} on the server: other alias.")
+        if into is backend:
+            return str(replace(dst, name=backend.copy(src.name, dst.name, **kwargs)))
+        into._refuse_if_read_only("copy to", dst.name)
+        backend.store.server_copy(src.name, dst.name, into=into.store, headers=kwargs.get("headers"))
+        urlcache.forget(into.store, dst.name)
+        return str(dst)
+
+    def rename(self, source: str, target: str, **kwargs: Any) -> str:
+        """``copy`` then delete ``source`` (its backend's rename() when both are in one bucket)."""
+        (src, backend), (dst, into) = self._route(source), self._route(target)
+        if into is backend:
+            return str(replace(dst, name=backend.rename(src.name, dst.name, **kwargs)))
+        copied = self.copy(source, target, **kwargs)
+        backend.delete(src.name)
+        return copied
+
+    def delete_prefix(self, prefix: str, *, allow_empty: bool = False) -> int:
+        """Delete every object under ``prefix`` (``scheme://bucket/dir``) in that one bucket."""
+        location, backend = self._route(prefix, allow_empty=True)
+        return backend.delete_prefix(location.name, allow_empty=allow_empty)
 
     # -- direct browser uploads: signed for the name's alias and bucket (see direct_uploads.py) ---
 

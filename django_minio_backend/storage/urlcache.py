@@ -79,8 +79,15 @@ def forget(store: ObjectStore, name: str) -> None:
     """Drop the cached URL of the storage name ``name`` (after save() or delete() of it)."""
     if not store.options.url_caching_enabled:
         return
+    forget_key(store, store.key(name))
+
+
+def forget_key(store: ObjectStore, key: str) -> None:
+    """Drop the cached URL of the S3 key ``key`` (copy, rename and delete_prefix know keys)."""
+    if not store.options.url_caching_enabled:
+        return
     cache = caches[store.options.url_cache_alias]
-    entry_key = cache_key(store, store.key(name))
+    entry_key = cache_key(store, key)
     _cache_call(store, "invalidate", lambda: cache.delete(entry_key))
 
 

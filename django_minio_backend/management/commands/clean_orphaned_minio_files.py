@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...errors import ConfigurationError
 from ...ops import orphans
+from ..progress import Progress
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -70,14 +71,19 @@ class Command(BaseCommand):
         older_than = orphans.cutoff(options["min_age"])
         errors = 0
         for scan in scans:
-            report = orphans.clean_bucket(
-                scan,
-                referenced.get((scan.endpoint, scan.bucket), set()),
-                older_than=older_than,
-                dry_run=dry_run or not scan.deletable,
-                check_missing=check_missing,
-                on_orphan=self._orphan_printer(scan, dry_run, verbosity),
-            )
+            progress = Progress(self.stdout, f"{scan.endpoint}/{scan.bucket} listed", verbosity=verbosity)
+            try:
+                report = orphans.clean_bucket(
+                    scan,
+                    referenced.get((scan.endpoint, scan.bucket), set()),
+                    older_than=older_than,
+                    dry_run=dry_run or not scan.deletable,
+                    check_missing=check_missing,
+                    on_orphan=self._orphan_printer(scan, dry_run, verbosity),
+                    on_listed=progress.add,
+                )
+            finally:
+                progress.close()
             errors += len(report.errors)
             self._report(report, dry_run, verbosity)
             if check_missing:

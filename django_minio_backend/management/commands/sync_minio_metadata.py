@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...errors import ConfigurationError
 from ...ops import metadata_sync
+from ..progress import Progress
 
 
 class Command(BaseCommand):
@@ -44,14 +45,19 @@ class Command(BaseCommand):
         dry_run, verbosity = options["dry_run"], options["verbosity"]
         errors = 0
         for target in targets:
-            report = metadata_sync.sync_bucket(
-                target,
-                dry_run=dry_run,
-                workers=options["workers"],
-                on_change=self._printer(target, dry_run)
-                if verbosity >= 2 or (dry_run and verbosity >= 1)
-                else None,
-            )
+            progress = Progress(self.stdout, f"{target.endpoint}/{target.bucket}", verbosity=verbosity)
+            try:
+                report = metadata_sync.sync_bucket(
+                    target,
+                    dry_run=dry_run,
+                    workers=options["workers"],
+                    on_change=self._printer(target, dry_run)
+                    if verbosity >= 2 or (dry_run and verbosity >= 1)
+                    else None,
+                    on_done=progress.add,
+                )
+            finally:
+                progress.close()
             errors += len(report.errors)
             self._report(report, dry_run, verbosity)
         if errors:
