@@ -11,7 +11,7 @@ having been closed, nothing is stored: the first part is dropped, or the pipe fa
 and the core aborts its multipart upload. A discarded file never completes an upload.
 
 Memory: the first part, then the pipe (2 MiB) and about three parts in the core while it reads
-one part and sends the one before (100 MiB written: +19 MiB peak RSS, tests/test_writer.py).
+one part and sends the one before (100 MiB written: +19 MiB peak RSS, tests/server/test_writer.py).
 """
 
 from __future__ import annotations
