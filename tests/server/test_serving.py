@@ -23,6 +23,9 @@ from tests.support import PRIVATE, put
 PAYLOAD = os.urandom(700_000)
 factory = RequestFactory()
 
+# Closing a response sends request_finished, which closes stale database connections.
+pytestmark = pytest.mark.django_db
+
 
 def body(response) -> bytes:
     return b"".join(response)

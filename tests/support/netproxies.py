@@ -39,7 +39,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connecti
 def pipe(a: socket.socket, b: socket.socket, idle: float = 30.0) -> None:
     """Copy bytes both ways until one side closes (or nothing moves for ``idle`` seconds)."""
     sockets = [a, b]
-    with contextlib.suppress(OSError):
+    # A side closed by the other thread has no descriptor (select raises ValueError): that is the end.
+    with contextlib.suppress(OSError, ValueError):
         while True:
             readable, _, _ = select.select(sockets, [], [], idle)
             if not readable:
