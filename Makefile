@@ -7,8 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.installed-test
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: help venv test test-unit test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean option-table
+.PHONY: help venv test test-unit test-fast test-cluster lint demo compat compat-django42 compat-py312 bench clean option-table docs
 
 help:
 	@echo "make demo     run the example project on an embedded S3 server (http://127.0.0.1:8000)"
@@ -17,12 +18,17 @@ help:
 	@echo "make test-cluster  run the suite through HAProxy on a 3-OSD Ceph cluster with 2 gateways"
 	@echo "make compat   run the suite with Django 4.2 (Python 3.11) and the newest Django on Python 3.12"
 	@echo "make bench    run the benchmarks in benchmarks/"
+	@echo "make docs     build the documentation site (docs/) with warnings as errors: docs/_build/html"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -e ".[test]"
+	touch $@
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PIP) install -e ".[test,docs]"
 	touch $@
 
 venv: $(STAMP)
@@ -63,12 +69,18 @@ compat-py312:
 	.venv-py312/bin/python -m pip --disable-pip-version-check -q install -e ".[test]" --upgrade Django
 	.venv-py312/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_ARGS)
 
-# Rewrite the README's option reference from conf/options.py (the one declaration of each option).
+# Rewrite the option reference of docs/configuration.md from conf/options.py (the one declaration of
+# each option); `make docs` renders the same table, and tests/unit/test_docs.py checks the page.
 option-table: $(STAMP)
 	$(PY) scripts/option_table.py
+
+# The documentation site: MyST pages in docs/, the furo theme; any warning (a missing page, anchor
+# or repository file) fails the build.
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .venv-django42 .venv-py312 .pytest_cache .ruff_cache *.egg-info
+	rm -rf docs/_build $(VENV) .venv-django42 .venv-py312 .pytest_cache .ruff_cache *.egg-info

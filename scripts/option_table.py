@@ -1,36 +1,33 @@
-"""Write the README's option reference from the one option table (conf/options.py).
+"""Write the option reference of docs/configuration.md from the one option table (conf/options.py).
 
-Run with ``make option-table`` after adding or changing an option; tests/test_docs.py fails until
-the README matches.
+Run with ``make option-table`` after adding or changing an option (``--check`` only compares);
+tests/unit/test_docs.py fails until the page matches. The site's build writes the same table into
+the page it renders (docs/_ext/repository.py), so the built site is current either way.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-import django
-from django.conf import settings
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "docs" / "_ext")]
+PAGE = ROOT / "docs" / "configuration.md"
 
 
-def main() -> int:
-    settings.configure()
-    django.setup()
-    from django_minio_backend.conf.reference import reference_table
+def main(argv: list[str]) -> int:
+    from repository import with_option_table
 
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    table = re.compile(r"^\| Key \| Default \| Meaning \|\n(?:^\|.*\|\n)+", re.M)
-    if not table.search(text):
-        print("README.md has no option table to replace", file=sys.stderr)
-        return 1
-    readme.write_text(table.sub(reference_table() + "\n", text, count=1), encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
+    written = with_option_table(text)
+    if "--check" in argv:
+        if written != text:
+            print(f"{PAGE.relative_to(ROOT)}: the option table is out of date; run `make option-table`")
+            return 1
+        return 0
+    PAGE.write_text(written, encoding="utf-8")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -142,7 +142,7 @@ class StorageOptions:
     policy_hooks: tuple[tuple[str, dict], ...] = option(
         "MINIO_POLICY_HOOKS", (), check.policy_hooks,
         "List of `(bucket, policy dict)` applied by `initialize_buckets`. See "
-        "[examples/policy_hook.example.py](examples/policy_hook.example.py).",
+        "[examples/policy_hook.example.py](../examples/policy_hook.example.py).",
         new=False,
     )
     http_client: Any = option(
@@ -202,7 +202,7 @@ class StorageOptions:
         '`"path"` (`host/bucket/key`) or `"virtual"` (`bucket.host/key`) for requests, presigned and '
         'public URLs. `"auto"`: minio\'s choice (virtual-host on AWS, else path) for requests and '
         "presigned URLs, path style for public URLs. See "
-        "[Connecting to other providers](#connecting-to-other-providers).",
+        "[Connecting to other providers](servers.md#connecting-to-other-providers).",
     )
     ca_bundle: str | None = option(
         "MINIO_CA_BUNDLE", None, check.ca_bundle,
@@ -223,7 +223,8 @@ class StorageOptions:
     )
     server_capabilities: Any = option(
         "MINIO_SERVER_CAPABILITIES", {}, check.server_capabilities,
-        "What the server can do, stated up front so that it is not learned (see \"Servers\"): e.g. "
+        "What the server can do, stated up front so that it is not learned (see "
+        "[What a server can do](capabilities.md)): e.g. "
         '`{"presigned-post": False, "bucket-policies": False}`. Keys: `if-none-match-put` (as '
         "`MINIO_CONDITIONAL_WRITES`), `if-none-match-complete`, `bucket-policies`, `presigned-post`, "
         "`encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
@@ -270,7 +271,7 @@ class StorageOptions:
         "MINIO_URL_SCHEMES", {}, check.url_schemes,
         "Only for `MinioMultiBucketStorage`: URL scheme → `STORAGES` alias of a `MinioBackend`, e.g. "
         '`{"minio": "default", "archive": "archive"}`. The first scheme takes plain names. See '
-        "[Full-URL names](#full-url-names-one-field-many-buckets-and-servers).",
+        "[Full-URL names](storage-api.md#full-url-names-one-field-many-buckets-and-servers).",
     )
     gzip: bool | None = option(
         "MINIO_GZIP", None, check.boolean,

@@ -1,4 +1,4 @@
-"""The README's option reference, written from the one option table (``make option-table``)."""
+"""The option reference of docs/configuration.md, from the one option table (make option-table)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def shown_default(option: Option) -> str:
 
 
 def reference_table() -> str:
-    """The README's option reference, as markdown rows (tests/unit keeps the README equal to it)."""
+    """The option reference, as markdown rows (tests/unit keeps docs/configuration.md equal to it)."""
     rows = ["| Key | Default | Meaning |", "| --- | --- | --- |"]
     for option in OPTION_TABLE:
         new = " *New.*" if option.new else ""

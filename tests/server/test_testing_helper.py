@@ -217,12 +217,10 @@ def test_importable_without_test_dependencies(s3_server):
 
 
 def readme_files() -> dict[str, str]:
-    """The fenced blocks of README's "Testing your project", keyed by their first-line file name."""
-    text = (ROOT / "README.md").read_text()
-    start = text.index("\n## Testing your project\n")
-    end = text.find("\n## ", start + 1)
+    """The fenced blocks of docs/testing.md ("Testing your project"), keyed by their first-line file name."""
+    text = (ROOT / "docs" / "testing.md").read_text()
     files = {}
-    for block in re.findall(r"^```\w*\n(.*?)^```", text[start:end], re.M | re.S):
+    for block in re.findall(r"^```\w*\n(.*?)^```", text, re.M | re.S):
         first = block.splitlines()[0]
         if first.startswith("# ") and first.endswith((".py", ".ini")):
             files[first[2:]] = block

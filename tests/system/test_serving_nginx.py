@@ -1,4 +1,4 @@
-"""The README's nginx snippet for mode="accel", run by Debian's nginx in front of the serving
+"""The nginx snippet of docs/serving.md for mode="accel", run by Debian's nginx in front of the serving
 project (waitress) and the test S3 server: the bytes go from S3 through nginx, never through Django."""
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ TOKEN = "token=let-me-in"
 
 
 def readme_snippet() -> str:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Serving private files", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```nginx\n(.*?)```", section, re.S)
+    text = (ROOT / "docs" / "serving.md").read_text()
+    (block,) = re.findall(r"```nginx\n(.*?)```", text, re.S)
     return block
 
 
@@ -37,7 +36,7 @@ def render(snippet: str, django_port: int, s3_endpoint: str, port: int, workdir)
         "listen 8080;": f"listen {LOOPBACK}:{port};",
     }
     for old, new in replacements.items():
-        assert snippet.count(old) == 1, f"the README's nginx snippet should contain {old!r} once"
+        assert snippet.count(old) == 1, f"the nginx snippet of docs/serving.md should contain {old!r} once"
         snippet = snippet.replace(old, new)
     paths = "".join(
         f"    {directive} {workdir / name};\n"
