@@ -1,9 +1,9 @@
 """Fault matrix: each Storage operation under each injected network fault, with outcome and time.
 
 Run: .venv/bin/python benchmarks/fault_matrix.py  (starts Ceph RGW when installed, else moto)
-Writes benchmarks/results/fault_matrix.md. A FaultProxy (tests/faultproxy.py) sits between the
-storage and the server; the storage runs with MINIO_CONNECT_TIMEOUT = MINIO_READ_TIMEOUT = 1 s and
-MINIO_MAX_RETRIES = 2, as in tests/test_faults.py.
+Writes benchmarks/results/fault_matrix.md. A FaultProxy (tests/support/faultproxy.py) sits between
+the storage and the server; the storage runs with MINIO_CONNECT_TIMEOUT = MINIO_READ_TIMEOUT = 1 s
+and MINIO_MAX_RETRIES = 2, as in tests/reliability/test_faults.py.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
         rows = measure(server)
     header = (
         f"# Fault matrix ({server.kind})\n\n"
-        "Each Storage operation through tests/faultproxy.py, with MINIO_CONNECT_TIMEOUT = "
+        "Each Storage operation through tests/support/faultproxy.py, with MINIO_CONNECT_TIMEOUT = "
         "MINIO_READ_TIMEOUT = 1 s and MINIO_MAX_RETRIES = 2. A cell is the outcome and the time it "
         "took; for injected 5xx, how many requests got the fault (1 + retries when it never clears). "
         "`url` makes no request, so no fault reaches it.\n\n"

@@ -17,6 +17,9 @@ MINIO_CONDITIONAL_WRITES = False (new names are checked with HEAD then PUT, whic
 of one name can race), W006 collectstatic is not this app's command (the static storage's
 speed-ups are off), W020 SSE-C on a plain-http
 endpoint.
+Connection options: E050 MINIO_ADDRESSING_STYLE = "virtual" where it cannot address a bucket (an
+IP-address endpoint, a bucket name with dots over https), E051 a MINIO_CA_BUNDLE that is not a
+readable file; W050 pool options (timeouts, CA bundle, proxy) set beside MINIO_HTTP_CLIENT.
 MinioMultiBucketStorage aliases: E030 a bad MINIO_URL_SCHEMES (a scheme mapped to a missing or
 non-MinioBackend alias); W030 MINIO_URL_SCHEMES set on a MinioBackend alias, which ignores it.
 """
@@ -34,6 +37,7 @@ from django.utils.module_loading import import_string
 from .conf import legacy
 from .conf.aliases import ROUTER, STORAGE_ROLES, Alias, all_aliases, role_of, router_problems
 from .conf.buckets import plan_for
+from .conf.network import connection_findings
 from .conf.options import OPTION_KEYS, option_problems, unknown_key_error
 from .conf.sources import top_level_settings, uses_top_level_settings
 from .conf.validators import credentials_problem, encryption_problem
@@ -250,6 +254,14 @@ def check_conditional_writes(config: Alias) -> Iterable[CheckMessage]:
     )
 
 
+def check_connection_options(config: Alias) -> Iterable[CheckMessage]:
+    """E050 virtual-host style that cannot work, E051 an unusable CA bundle, W050 ignored pool keys."""
+    options = config.parsed()
+    if options is not None:
+        for error, number, message, hint in connection_findings(options, config.buckets(), config.raw):
+            yield (_error if error else _warning)(number, message, hint, config)
+
+
 ALIAS_CHECKS: list[Callable[[Alias], Iterable[CheckMessage]]] = [
     check_connection,
     check_option_values,
@@ -261,6 +273,7 @@ ALIAS_CHECKS: list[Callable[[Alias], Iterable[CheckMessage]]] = [
     check_collectstatic_command,
     check_credentials,
     check_encryption,
+    check_connection_options,
 ]
 
 

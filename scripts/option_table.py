@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     settings.configure()
     django.setup()
-    from django_minio_backend.conf.options import reference_table
+    from django_minio_backend.conf.reference import reference_table
 
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")

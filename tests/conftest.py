@@ -32,6 +32,8 @@ from tests.support.browser import CHROMIUM
 from tests.support.faultproxy import FaultProxy
 from tests.support.processes import fake_programs, redis_server
 
+pytest_plugins = ["pytester"]  # tests/unit/test_pytest_plugin.py runs the plugin in inner pytest runs
+
 HERE = Path(__file__).resolve().parent
 TIERS = ("unit", "server", "reliability", "system")  # folders of tests/, and the markers they give
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
@@ -48,6 +50,7 @@ cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by these markers
 def pytest_collection_modifyitems(items):
+    rank = {}
     for item in items:
         if HERE not in item.path.parents:
             continue
@@ -60,6 +63,9 @@ def pytest_collection_modifyitems(items):
         for fixture, capabilities in NEEDS_BY_FIXTURE.items():
             if fixture in item.fixturenames:
                 item.add_marker(pytest.mark.s3_needs(*capabilities))
+        rank[item] = TIERS.index(tier)
+    # The quick tiers first; pytest-django then moves the database tests to the front.
+    items.sort(key=lambda item: rank.get(item, len(TIERS)))
     # Judged from the plan, so that a skipped test starts no server.
     if not cluster_planned():
         for item in items:
@@ -141,12 +147,15 @@ def counter():
 
 @pytest.fixture
 def stated_capabilities(s3_server):
-    """Options that state what the server can do up front, so that counted requests hold no probe."""
+    """Options that state what the server can do up front, from its description (S3Server.lacks)."""
     return {"MINIO_CONDITIONAL_WRITES": s3_server.supports("conditional-put")}
 
 
 @pytest.fixture
 def counted_storage(minio_settings, counter, stated_capabilities):
+    """A storage whose requests ``counter`` counts. It states whether the server honours conditional
+    writes (MINIO_CONDITIONAL_WRITES, from the server's description), so counts are a save's own
+    requests; what learning it costs is counted in tests/server/test_core.py."""
     return MinioBackend(
         bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter, **stated_capabilities
     )

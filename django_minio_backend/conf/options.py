@@ -1,24 +1,21 @@
 """Every storage option, declared once: its OPTIONS key, default, validator and documentation.
 
 Each field of :class:`StorageOptions` is an option. ``OPTION_TABLE`` (the system checks, the
-"did you mean" hints and the README's reference table read it) is derived from those fields, so
-nothing is written twice. :func:`parse_options` validates a raw mapping into the frozen object;
-where the raw mapping comes from (OPTIONS, keyword arguments, 3.x settings) is ``sources.py``.
+"did you mean" hints and the README's reference table in ``reference.py`` read it) is derived from
+those fields, so nothing is written twice. :func:`parse_options` validates a raw mapping into the
+frozen object; where the raw mapping comes from (OPTIONS, keyword arguments, 3.x settings) is
+``sources.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from ..errors import (
-    ConfigurationError,
-    PrivatePublicMixedError,
-)
+from ..errors import ConfigurationError, PrivatePublicMixedError
 from . import validators as check
 from .validators import GiB, MiB  # noqa: F401 (re-exported: the sizes options are given in)
 
@@ -150,8 +147,8 @@ class StorageOptions:
     )
     http_client: Any = option(
         "MINIO_HTTP_CLIENT", None, check.http_client,
-        "Your own `urllib3.PoolManager` (proxies, CA bundle, pool size). When set, the timeout and "
-        "retry keys below do not apply to it.",
+        "Your own `urllib3.PoolManager` (e.g. another pool size). When set, the timeout, retry, CA "
+        "bundle and proxy keys below do not apply to it (check warning `W050`).",
         new=False, secret=True, identity=False,
     )
     multipart_upload: bool = option(
@@ -199,6 +196,23 @@ class StorageOptions:
     max_retries: int = option(
         "MINIO_MAX_RETRIES", 3, check.int_between(0, 20, "retries"),
         "Retries on connection errors, 5xx answers and SlowDown, with back-off.",
+    )
+    addressing_style: str = option(
+        "MINIO_ADDRESSING_STYLE", "auto", check.addressing_style,
+        '`"path"` (`host/bucket/key`) or `"virtual"` (`bucket.host/key`) for requests, presigned and '
+        'public URLs. `"auto"`: minio\'s choice (virtual-host on AWS, else path) for requests and '
+        "presigned URLs, path style for public URLs. See "
+        "[Connecting to other providers](#connecting-to-other-providers).",
+    )
+    ca_bundle: str | None = option(
+        "MINIO_CA_BUNDLE", None, check.ca_bundle,
+        "Path of a PEM file of the CA certificates that https endpoints (and an https proxy) are "
+        "checked against. `None`: the file `SSL_CERT_FILE` names, else certifi's bundle.",
+    )
+    proxy: Any = option(
+        "MINIO_PROXY", None, check.proxy,
+        "HTTP(S) proxy for every request, `http://user:password@host:port` (https endpoints through a "
+        "CONNECT tunnel). The credentials go in `Proxy-Authorization` only, never in repr, logs or errors.",
     )
     conditional_writes: bool | None = option(
         "MINIO_CONDITIONAL_WRITES", None, check.boolean,
@@ -366,28 +380,6 @@ OPTION_TABLE: tuple[Option, ...] = tuple(
     for field in dataclasses.fields(StorageOptions)
 )
 OPTION_KEYS = frozenset(option.key for option in OPTION_TABLE)
-
-
-def shown_default(option: Option) -> str:
-    """The default as the reference table shows it."""
-    if option.shown_default:
-        return option.shown_default
-    value = option.default
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, tuple):
-        value = list(value)
-    text = json.dumps(value) if isinstance(value, str | list | dict) else repr(value)
-    return f"`{text}`"
-
-
-def reference_table() -> str:
-    """The README's option reference, as markdown rows (tests/unit keeps the README equal to it)."""
-    rows = ["| Key | Default | Meaning |", "| --- | --- | --- |"]
-    for option in OPTION_TABLE:
-        new = " *New.*" if option.new else ""
-        rows.append(f"| `{option.key}` | {shown_default(option)} | {option.doc}{new} |")
-    return "\n".join(rows)
 
 
 def closest_key(key: str) -> str | None:

@@ -6,10 +6,13 @@ no settings are read and no request is made.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django.utils.module_loading import import_string
 
@@ -21,6 +24,7 @@ MIN_PART_SIZE = 5 * MiB  # S3's smallest multipart part (all but the last)
 MAX_PART_SIZE = 5 * GiB
 MAX_URL_EXPIRY = timedelta(days=7)  # SigV4 presigned URLs cannot live longer
 SSE_MODES = ("SSE-S3", "SSE-KMS", "SSE-C")
+ADDRESSING_STYLES = ("auto", "path", "virtual")
 # What MINIO_SERVER_CAPABILITIES may state (core/capabilities.py learns each otherwise).
 CAPABILITIES = (
     "if-none-match-put",
@@ -167,6 +171,75 @@ def http_client(key: str, value: Any) -> Any:
             key, f"expected a urllib3.PoolManager, got {_type_name(value)}", "Pass urllib3.PoolManager(...)."
         )
     return value
+
+
+def addressing_style(key: str, value: Any) -> str:
+    if value not in ADDRESSING_STYLES:
+        raise fail(key, f"{value!r} is not one of {', '.join(ADDRESSING_STYLES)}", "Use one of them.")
+    return value
+
+
+def ca_bundle(key: str, value: Any) -> str | None:
+    """A path (str or os.PathLike); whether the file is there is a system check (E051), not parsing."""
+    if not isinstance(value, str | os.PathLike):
+        raise fail(key, f"expected the path of a PEM file, got {_type_name(value)}", "Use a str or Path.")
+    return os.fspath(value) or None
+
+
+@dataclass(frozen=True)
+class ProxyURL:
+    """MINIO_PROXY, parsed: ``url`` without credentials; ``auth`` ("user:password") kept apart.
+
+    The credentials go only into the Proxy-Authorization header (core/connection.py); repr and
+    str show ``***`` in their place.
+    """
+
+    url: str  # scheme://host[:port]
+    auth: str | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        if not self.auth:
+            return self.url
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme}://***@{rest}"
+
+    def __repr__(self) -> str:
+        return f"ProxyURL({str(self)!r})"
+
+
+def _redacted(value: str) -> str:
+    """``value`` with whatever sits before an ``@`` in its authority replaced by ``***``."""
+    scheme, sep, rest = value.partition("://")
+    authority, slash, path = (rest if sep else scheme).partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}" if sep else authority + slash + path
+
+
+def proxy(key: str, value: Any) -> ProxyURL | None:
+    """``http(s)://[user:password@]host[:port]``; error messages never repeat the credentials."""
+    if isinstance(value, ProxyURL) or value == "":
+        return value or None
+    value = text(key, value).strip()
+    shown = _redacted(value)
+    fix = "Use e.g. 'http://user:password@proxy.example.com:3128'."
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise fail(key, f"{shown!r} is not a valid URL", fix) from None
+    if parts.scheme not in ("http", "https"):
+        raise fail(key, f"{shown!r} is not an http:// or https:// URL", fix)
+    if not parts.hostname:
+        raise fail(key, f"{shown!r} has no host", fix)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise fail(key, f"{shown!r} has a path, query or fragment", "Give scheme://host:port only.")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    url = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    auth = None
+    if parts.username is not None:
+        auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return ProxyURL(url, auth)
 
 
 def str_or_callable(key: str, value: Any) -> str | Callable[[str], str] | None:

@@ -57,14 +57,16 @@ def claim_headers(plan_headers: dict[str, str]) -> dict[str, str]:
 
 
 def claim(conn: Connection, bucket: str, key: str, extra: dict[str, str] | None = None) -> None:
-    """Take ``key`` with an empty, recognisable object (If-None-Match: *). NameTaken if it exists."""
+    """Take ``key`` with a small, recognisable object (If-None-Match: *). NameTaken if it exists."""
     headers = {
         **(extra or {}),
         CLAIM_HEADER: "1",
         "If-None-Match": "*",
         "Content-Type": "application/octet-stream",
     }
-    response, attempts = request.send(conn, "PUT", bucket, key, headers=headers, body=lambda: b"", length=0)
+    response, attempts = request.send(
+        conn, "PUT", bucket, key, headers=headers, body=lambda: CLAIM_BODY, length=len(CLAIM_BODY)
+    )
     if response.status == 412:
         if attempts > 1 and is_claim(conn, bucket, key):
             return

@@ -7,6 +7,11 @@ known, signing never asks the server for a bucket's location: building a URL mak
 
 One :class:`RetryPolicy` serves every request: urllib3 applies it to minio's requests (through
 the pool) and ``request.send`` applies it to the requests this package signs itself.
+
+MINIO_ADDRESSING_STYLE is applied in three places, so that every URL agrees: to both minio
+clients (requests and presigned URLs), to the ``BaseURL`` of our own signed requests, and to the
+plain URLs of :func:`plain_url` (public objects, the bucket URL of direct uploads). MINIO_CA_BUNDLE
+and MINIO_PROXY shape the default pool only; a MINIO_HTTP_CLIENT is used as given.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from minio import Minio
 from minio.helpers import BaseURL
 from minio.sse import SseCustomerKey
 
+from ..conf.network import ca_bundle_problem
 from ..conf.options import StorageOptions
 from ..errors import ConfigurationError
 from . import credentials, encryption
@@ -62,6 +68,16 @@ class RetryPolicy:
         )
 
 
+def ca_certs(options: StorageOptions) -> str:
+    """The CA bundle https certificates are checked against: MINIO_CA_BUNDLE, SSL_CERT_FILE, certifi."""
+    if options.ca_bundle is not None:
+        problem = ca_bundle_problem(options.ca_bundle)
+        if problem:
+            raise ConfigurationError(f"{problem} Give the path of a PEM file of CA certificates.")
+        return options.ca_bundle
+    return os.environ.get("SSL_CERT_FILE") or certifi.where()
+
+
 def build_http_client(
     options: StorageOptions,
     *,
@@ -69,18 +85,25 @@ def build_http_client(
     retries: bool = True,
     maxsize: int = POOL_SIZE,
 ) -> urllib3.PoolManager:
-    """The default pool: bounded timeouts, the retry policy, certifi's CA bundle.
+    """The default pool: bounded timeouts, the retry policy, the CA bundle, MINIO_PROXY if set.
 
     ``timeout`` and ``retries=False`` give the short, single-try pools of the health probe and
-    the start-up check.
+    the start-up check. With a proxy it is a ``urllib3.ProxyManager``: plain-http requests are
+    forwarded, https ones tunnelled (CONNECT); the proxy's credentials travel only in the
+    Proxy-Authorization header, never in a URL that an error or a log line could show.
     """
-    return urllib3.PoolManager(
-        timeout=timeout or urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
-        maxsize=maxsize,
-        retries=RetryPolicy.of(options).for_urllib3() if retries else False,
-        cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-    )
+    kwargs: dict[str, Any] = {
+        "timeout": timeout or urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout),
+        "maxsize": maxsize,
+        "retries": RetryPolicy.of(options).for_urllib3() if retries else False,
+        "cert_reqs": "CERT_REQUIRED",
+        "ca_certs": ca_certs(options),
+    }
+    proxy = options.proxy
+    if proxy is None:
+        return urllib3.PoolManager(**kwargs)
+    headers = urllib3.make_headers(proxy_basic_auth=proxy.auth) if proxy.auth else None
+    return urllib3.ProxyManager(proxy.url, proxy_headers=headers, **kwargs)
 
 
 def default_http_client(options: StorageOptions) -> urllib3.PoolManager:
@@ -106,13 +129,26 @@ def build_client(
 ) -> Minio:
     """A minio client for the internal endpoint, or for the external one when ``external``."""
     require_connection_settings(options)
-    return Minio(
+    client = Minio(
         endpoint=options.external_endpoint if external else options.endpoint,
         credentials=credentials.provider_for(options),  # asked before every request
         secure=options.external_use_https if external else options.use_https,
         region=options.region,
         http_client=http_client,
     )
+    if options.addressing_style == "virtual":
+        client.enable_virtual_style_endpoint()
+    elif options.addressing_style == "path":
+        client.disable_virtual_style_endpoint()
+    return client
+
+
+def base_url(options: StorageOptions) -> BaseURL:
+    """minio's URL builder for MINIO_ENDPOINT, in the style MINIO_ADDRESSING_STYLE chooses."""
+    url = BaseURL(endpoint_url(options), options.region)
+    if options.addressing_style != "auto":
+        url.virtual_style_flag = options.addressing_style == "virtual"
+    return url
 
 
 def endpoint_url(options: StorageOptions, *, external: bool = False) -> str:
@@ -120,6 +156,17 @@ def endpoint_url(options: StorageOptions, *, external: bool = False) -> str:
     secure = options.external_use_https if external else options.use_https
     host = options.external_endpoint if external else options.endpoint
     return f"{'https' if secure else 'http'}://{host}"
+
+
+def plain_url(options: StorageOptions, bucket: str, quoted_key: str = "") -> str:
+    """The unsigned URL of ``bucket`` (with a trailing ``/``) or of a key in it, on the external
+    endpoint: ``bucket.host/key`` for MINIO_ADDRESSING_STYLE = "virtual", else ``host/bucket/key``
+    ("auto" keeps the 4.x path-style public URLs). Like minio, a bucket with dots stays in the
+    path over https, where ``a.b.host`` would match no certificate."""
+    scheme, host = endpoint_url(options, external=True).split("://", 1)
+    if options.addressing_style == "virtual" and not ("." in bucket and scheme == "https"):
+        return f"{scheme}://{bucket}.{host}/{quoted_key}"
+    return f"{scheme}://{host}/{bucket}/{quoted_key}"
 
 
 class Connection:
@@ -191,7 +238,7 @@ class Connection:
     def base_url(self) -> BaseURL:
         """minio's URL builder for MINIO_ENDPOINT (addressing style, key encoding, query)."""
         if self._base_url is None:
-            self._base_url = BaseURL(self.endpoint, self.options.region)
+            self._base_url = base_url(self.options)
         return self._base_url
 
     @property

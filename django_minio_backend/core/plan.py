@@ -105,6 +105,7 @@ class UploadPlan:
     part_size: int = 10 * 1024 * 1024
     single: bool = True  # one PUT (else multipart)
     progress: Any = None
+    encryption: str | None = None  # "SSE-C", "SSE-KMS", "SSE-S3": what the server must confirm
 
     def rewind(self) -> None:
         if self.start is not None:
@@ -199,6 +200,7 @@ def plan_upload(
         part_size=max(part_size, MIN_PART_SIZE),
         single=single,
         progress=upload_kwargs.get("progress"),
+        encryption=encryption.mode_of(headers),
     )
 
 

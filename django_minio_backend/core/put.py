@@ -98,7 +98,7 @@ def put_single(conn: Connection, bucket: str, key: str, plan: UploadPlan, *, new
             return md5_of_plan(plan)  # our own earlier attempt stored it
         raise NameTaken(key)
     request.check(response, bucket, key)
-    mode = encryption.mode_of(plan.headers)
+    mode = plan.encryption
     if mode and not encryption.confirmed(mode, response.headers):
         conn.client.remove_object(bucket_name=bucket, object_name=key)
         raise UnsupportedByServerError(

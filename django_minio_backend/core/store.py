@@ -26,7 +26,7 @@ from minio.sse import SseCustomerKey
 
 from ..conf.options import StorageOptions
 from ..errors import StorageServerError, UnsupportedByServerError
-from ..names import object_key, reserved_key
+from ..names import is_reserved, object_key, reserved_key
 from . import capabilities, copy, encryption, multipart
 from .conditional import (
     CLAIM_HEADER,
@@ -35,11 +35,12 @@ from .conditional import (
     claim,
     claim_headers,
     is_claim,
+    listed_is_claim,
     release_claim,
     stat_is_claim,
     stored_etag,
 )
-from .connection import Connection, endpoint_url
+from .connection import Connection, plain_url
 from .headers import decode_words
 from .plan import UploadPlan
 from .put import put_single
@@ -149,13 +150,15 @@ class ObjectStore:
             "its upload has not finished (or failed; clean_orphaned_minio_files removes stale claims)."
         )
 
-    def get(self, name: str, *, offset: int = 0, etag: str | None = None) -> Any:
-        """A streaming GET of ``name`` from ``offset``; with ``etag``, only of that version (If-Match)."""
+    def get(self, name: str, *, offset: int = 0, length: int = 0, etag: str | None = None) -> Any:
+        """A streaming GET of ``name`` from ``offset`` (``length`` bytes, 0: to the end); with
+        ``etag``, only of that version (If-Match)."""
         with self.errors("read", name, pinned_etag=etag):
             response = self.client.get_object(
                 bucket_name=self.bucket,
                 object_name=self.key(name),
                 offset=offset,
+                length=length,
                 request_headers={"If-Match": etag} if etag else None,
                 ssec=self.customer_key,
             )
@@ -169,7 +172,8 @@ class ObjectStore:
     def list(
         self, prefix: str, *, recursive: bool = False, include_user_meta: bool = False
     ) -> Iterator[Object]:
-        """Objects (and, unless ``recursive``, directories) under the key ``prefix``."""
+        """Objects (and, unless ``recursive``, directories) under the key ``prefix``: everything
+        stored, claims and probe objects included (``files()`` is what a storage shows)."""
         listing = self.client.list_objects(
             bucket_name=self.bucket,
             prefix=prefix or None,
@@ -178,6 +182,13 @@ class ObjectStore:
         )
         with self.errors("list", prefix):
             yield from listing
+
+    def files(self, prefix: str, *, recursive: bool = False) -> Iterator[Object]:
+        """``list()`` without the package's own objects: claims of saves in progress, and probe
+        objects a credential without delete permission could not remove."""
+        for item in self.list(prefix, recursive=recursive):
+            if item.is_dir or not (listed_is_claim(item) or is_reserved(item.object_name)):
+                yield item
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -212,7 +223,7 @@ class ObjectStore:
 
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
-        mode = encryption.mode_of(plan.headers)
+        mode = plan.encryption
         if mode is not None and not self.confirms_encryption(plan.headers):
             raise UnsupportedByServerError(
                 f"Cannot save {self.bucket}/{name} with {mode}: {self.endpoint} does not confirm {mode} "
@@ -373,11 +384,11 @@ class ObjectStore:
 
     def bucket_url(self) -> str:
         """The external URL of the bucket (where browsers send direct uploads)."""
-        return f"{endpoint_url(self.options, external=True)}/{self.bucket}/"
+        return plain_url(self.options, self.bucket)
 
     def public_url(self, key: str) -> str:
         """The unsigned URL of ``key``: under MINIO_PUBLIC_BASE_URL, else the external endpoint."""
         quoted = quote(key, safe="/~")
         if self.options.public_base_url:
             return f"{self.options.public_base_url}/{quoted}"
-        return f"{endpoint_url(self.options, external=True)}/{self.bucket}/{quoted}"
+        return plain_url(self.options, self.bucket, quoted)

@@ -5,9 +5,10 @@ same name in another. Rows are streamed from the database and listings from S3 (
 page), so memory holds one set of referenced keys per bucket, never a listing. Only media
 buckets declared in STORAGES are cleaned, only under their MINIO_LOCATION, never the static
 bucket, and never objects younger than the grace period. The same grace period applies to the
-leftovers of failed or killed saves: incomplete multipart uploads are aborted, and the empty
+leftovers of failed or killed saves: incomplete multipart uploads are aborted, and the
 claim objects a save leaves on servers without If-None-Match on multipart uploads are deleted
-like any unreferenced object.
+like any unreferenced object. Objects with the package's reserved names (probe objects a
+credential without delete permission left behind) are neither counted nor deleted.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..conf.options import StorageOptions
 from ..core.connection import endpoint_url
 from ..core.store import ObjectStore
 from ..errors import ConfigurationError, StorageServerError
-from ..names import object_key
+from ..names import is_reserved, object_key
 from ..storage.backend import MinioBackend
 from ..storage.multibucket import MinioMultiBucketStorage
 
@@ -216,6 +217,8 @@ def clean_bucket(
         for prefix in scan.listing_prefixes():
             for item in store.list(prefix, recursive=True):
                 key = item.object_name
+                if is_reserved(key):  # the package's own probe objects are never a user's files
+                    continue
                 report.listed += 1
                 remaining.discard(key)
                 if key in referenced:

@@ -38,6 +38,7 @@ from ..files.reader import MinioFile, ObjectReader
 from ..files.writer import ObjectWriter, is_write_mode, open_writer
 from ..names import clean_name, directory_prefix
 from . import naming, urlcache
+from .asynchronous import AsyncStorageMixin
 from .compat import FourXMembers
 from .direct_uploads import DirectUploads
 from .uploading import UploadDecisions
@@ -45,7 +46,7 @@ from .uploading import UploadDecisions
 logger = logging.getLogger("django_minio_backend")
 
 
-class MinioBackend(UploadDecisions, DirectUploads, FourXMembers, Storage):
+class MinioBackend(AsyncStorageMixin, UploadDecisions, DirectUploads, FourXMembers, Storage):
     """Stores files in one bucket of an S3-compatible server.
 
     ``storage_name`` is the STORAGES alias to read OPTIONS from ("default" when omitted).

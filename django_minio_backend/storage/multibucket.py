@@ -30,6 +30,7 @@ from ..core.connection import default_http_client
 from ..core.state import STATE
 from ..core.types import Object
 from ..errors import ConfigurationError
+from .asynchronous import AsyncStorageMixin
 
 _FULL_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<bucket>[^/]*)(?:/(?P<name>.*))?$", re.S)
 
@@ -72,7 +73,7 @@ class Target:
         return set(self.alias.buckets())
 
 
-class MinioMultiBucketStorage(Storage):
+class MinioMultiBucketStorage(AsyncStorageMixin, Storage):
     """A router over MinioBackend storages, addressed by full-URL names.
 
     Configure it with ``MINIO_URL_SCHEMES`` (scheme -> STORAGES alias of a MinioBackend), either in

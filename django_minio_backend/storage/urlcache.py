@@ -43,6 +43,7 @@ def cache_key(store: ObjectStore, key: str) -> str:
         key,
         credentials.current(options).access_key,
         options.region,
+        options.addressing_style,  # path or virtual host: another URL for the same object
     ]
     digest = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()
     return f"{options.url_cache_prefix}{digest}"

@@ -25,21 +25,23 @@ from .servers import shared_server
 
 def storages_for(server: S3Server, storages: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of ``storages`` (default: settings.STORAGES) with every MinIO alias on ``server``."""
-    from ..conf.aliases import STORAGE_ROLES, role_of
-    from ..conf.sources import alias_raw_options
+    from ..conf.aliases import storage_aliases
 
+    entries = settings.STORAGES if storages is None else storages
+    aliases = {alias.name: alias for alias in storage_aliases(entries)}
     rewritten: dict[str, Any] = {}
-    for alias, config in (settings.STORAGES if storages is None else storages).items():
-        if role_of(config.get("BACKEND", "")) not in STORAGE_ROLES:
-            rewritten[alias] = config
+    for name, config in entries.items():
+        alias = aliases.get(name)
+        if alias is None:
+            rewritten[name] = config
             continue
         options = {
-            **alias_raw_options(config)[0],  # an alias without OPTIONS keeps the top-level settings
+            **alias.raw,  # an alias without OPTIONS keeps the top-level settings
             **server.storage_options(),
             "MINIO_EXTERNAL_ENDPOINT": server.endpoint,
             "MINIO_EXTERNAL_ENDPOINT_USE_HTTPS": server.use_https,
         }
-        rewritten[alias] = {**config, "OPTIONS": options}
+        rewritten[name] = {**config, "OPTIONS": options}
     return rewritten
 
 

@@ -1,5 +1,5 @@
 # The settings block of the django-minio-backend 3.x README (seed 001_444a02222f75bdcf.txt,
-# "Integration", step 3), copied as published. tests/test_dropin.py executes it, points the
+# "Integration", step 3), copied as published. tests/server/test_dropin.py executes it, points the
 # MINIO_ENDPOINT/keys at the test server and keeps every other setting.
 from datetime import timedelta
 from typing import List, Tuple

@@ -1,6 +1,6 @@
 # The settings block of the django-minio-backend 4.x README (seed 002_29e8d81e9ac1616e.txt,
 # "Integration", step 3), copied as published; only the line breaks the seed lost are restored.
-# tests/test_dropin.py executes it and points its hosts at the test server.
+# tests/server/test_dropin.py executes it and points its hosts at the test server.
 from datetime import timedelta
 
 STORAGES = {  # -- ADDED in Django 4.2

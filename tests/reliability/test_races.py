@@ -109,6 +109,7 @@ def test_conditional_put_keeps_content_type_headers_and_metadata(minio_settings,
         bucket_name=PRIVATE,
         storage_name="default",
         MINIO_HTTP_CLIENT=counter,
+        MINIO_CONDITIONAL_WRITES=True,  # stated: the count is the save's own
         MINIO_CACHE_CONTROL="max-age=60",
         MINIO_CONTENT_DISPOSITION=lambda n: f'attachment; filename="{n.rsplit("/", 1)[-1]}"',
         MINIO_METADATA={"origin": "tests"},

@@ -24,7 +24,7 @@ from django_minio_backend.staticfiles.manifest import IMMUTABLE
 from django_minio_backend.testing import create_bucket, start_server
 from django_minio_backend.testing.cleanup import empty_bucket
 
-from tests.support import PUBLIC, CountingPoolManager, refused
+from tests.support import PUBLIC, CountingPoolManager, headers_of, refused
 from tests.support.faultproxy import FaultProxy
 
 STATIC = "django_minio_backend.models.MinioBackendStatic"
@@ -376,7 +376,7 @@ STOCK_ORDER = [
 
 
 def test_with_djangos_command_everything_works_without_the_speed_ups(use_static, s3_server, static_bucket):
-    files = make_sources(use_static(), 6)
+    files = make_sources(use_static(MINIO_CONDITIONAL_WRITES=True), 6)  # counts without the probe
     with override_settings(INSTALLED_APPS=STOCK_ORDER):
         assert get_commands()["collectstatic"] == "django.contrib.staticfiles"
         warnings = [m for m in checks.run_all() if m.id == "minio_backend.W006"]
@@ -523,3 +523,19 @@ def test_objects_uploaded_by_others_are_compared_by_etag(use_static, s3_server, 
             bucket_name=static_bucket, object_name=name, data=io.BytesIO(data), length=len(data)
         )
     assert collect() == Counter({"LIST": 1})
+
+
+def test_turning_gzip_off_alone_uploads_nothing_again(use_static, s3_server, static_bucket):
+    """Files stored gzipped while MINIO_GZIP was on are still the same content once it is off."""
+    source = use_static()
+    for index in range(4):
+        (source / f"style{index}.css").write_bytes(b"body { color: red; }\n" * 200)
+    collect()
+    assert all(
+        headers_of(s3_server, f"style{index}.css", bucket=static_bucket).get("content-encoding") == "gzip"
+        for index in range(4)
+    )
+    use_static(MINIO_GZIP=False)
+    assert collect() == Counter({"LIST": 1})
+    (source / "style0.css").write_bytes(b"body { color: blue; }\n" * 200)
+    assert collect() == Counter({"LIST": 1, "PUT": 1})  # a real change is still uploaded

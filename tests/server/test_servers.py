@@ -265,16 +265,14 @@ def test_without_server():
 """
 
 
-def run_inner_pytest(tmp_path: Path, env: dict[str, str], *select: str) -> str:
+def run_inner_pytest(tmp_path: Path, env: dict[str, str]) -> str:
     """Run pytest with only this plugin on INNER_TESTS in a fresh directory; return its output."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_inner.py").write_text(INNER_TESTS)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MINIO_TEST_", "DJANGO_"))}
     argv = [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "-p", "no:django"]
     argv += ["-p", "no:django_minio_backend", "-p", "django_minio_backend.testing.pytest_plugin"]
-    result = subprocess.run(
-        [*argv, *select], cwd=tmp_path, env=base | env, capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run(argv, cwd=tmp_path, env=base | env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -294,19 +292,6 @@ def test_plugin_cleans_buckets_and_reports_server(s3_server: S3Server, bucket: s
     assert "3 passed" in out
     assert f"S3 test server used: external at {s3_server.url}" in out
     assert keys(s3_server, bucket) == []
-
-
-def test_plugin_skips_strict_tests_on_moto(tmp_path: Path) -> None:
-    out = run_inner_pytest(tmp_path, {"MINIO_TEST_SERVER": "moto"}, "-k", "strict")
-    assert "1 skipped" in out
-    assert "needs a server that enforces signatures/expiry/policies; moto does not" in out
-    assert "S3 test server used" not in out, "skipping needs no server"
-
-
-def test_plugin_starts_no_server_unless_asked(tmp_path: Path) -> None:
-    out = run_inner_pytest(tmp_path, {"MINIO_TEST_SERVER": "moto"}, "-k", "without_server")
-    assert "1 passed" in out
-    assert "S3 test server used" not in out
 
 
 def test_auto_falls_back_to_moto_when_rgw_fails(

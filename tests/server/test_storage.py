@@ -371,7 +371,7 @@ def test_requests_per_operation(counted_storage, counter, name):
 
 @pytest.mark.parametrize("size", [0, 7, 70_000, 11 * 1024 * 1024])
 def test_non_seekable_stream_saved_under_a_taken_name_is_stored_whole(storage, name, size):
-    # Found by tests/test_oracle.py: the first attempt read the stream, the next name got 0 bytes.
+    # Found by tests/reliability/test_oracle.py: the first attempt read the stream, the next name got 0 bytes.
     storage.save(f"{name}/taken.txt", ContentFile(b"old"))
     payload = os.urandom(size)
     saved = storage.save(f"{name}/taken.txt", NonSeekableStream(payload))

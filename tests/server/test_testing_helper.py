@@ -271,20 +271,3 @@ def test_readme_example_runs_as_written(tmp_path):
     )
     assert django_run.returncode == 0, django_run.stdout + django_run.stderr
     assert "Ran 1 test" in django_run.stderr and "OK" in django_run.stderr, django_run.stderr
-
-
-def test_plugin_does_nothing_unless_a_fixture_is_used(tmp_path):
-    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert True\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
-    assert "started on first use of s3_server" in done.stdout, "the plugin was not loaded"
-    assert "S3 test server used" not in done.stdout, "the plugin started a server nobody asked for"

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from django_minio_backend.conf.options import OPTION_TABLE, reference_table
+from django_minio_backend.conf.options import OPTION_TABLE
+from django_minio_backend.conf.reference import reference_table
 from django_minio_backend.conf.sources import TOP_LEVEL_FALLBACK_KEYS
 
 from tests.support import ROOT

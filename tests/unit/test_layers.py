@@ -25,6 +25,7 @@ RANKS = {
     "storage": 4,
     "staticfiles": 5,
     "ops": 6,
+    "serving": 6,
     "checks": 7,
     "models": 8,
     "apps": 8,

@@ -6,7 +6,15 @@ import importlib.util
 
 import pytest
 
-from django_minio_backend.testing import S3Server, _moto, start_server
+from django_minio_backend.testing import (
+    RunningServer,
+    S3Server,
+    _moto,
+    register_kind,
+    server,
+    servers,
+    start_server,
+)
 
 from tests.support.processes import assert_start_left_nothing
 
@@ -67,3 +75,26 @@ def test_auto_with_s3_strict_raises_when_rgw_fails(
         start_server()
     assert "fake ceph-authtool failed" in str(info.value)
     assert_start_left_nothing(info.value)
+
+
+@pytest.fixture
+def own_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registrations made by the test are forgotten after it (the suite's rgw-cluster stays)."""
+    monkeypatch.setattr(server, "_registered", dict(server._registered))
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_registered_kind_is_chosen_started_and_judged_by_its_flag(own_kinds, monkeypatch, strict):
+    described = RunningServer(S3Server("my-gateway", "127.0.0.1:9", "key", "secret"))
+    register_kind("My-Gateway", lambda: described, strict=strict)
+    monkeypatch.setenv("MINIO_TEST_SERVER", "my-gateway")
+    assert "my-gateway" in servers.kinds() and servers.planned_kind() == "my-gateway"
+    assert start_server() is described and start_server("my-gateway") is described
+    assert server.is_strict_kind("my-gateway") is strict and described.server.strict is strict
+
+
+def test_a_built_in_kind_cannot_be_replaced(own_kinds):
+    with pytest.raises(ValueError, match="built-in"):
+        register_kind("moto", lambda: None, strict=True)
+    assert not server.is_strict_kind("moto")
+    assert server.is_strict_kind("rgw-cluster"), "the suite's cluster is registered as strict"
