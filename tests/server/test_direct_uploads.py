@@ -33,6 +33,7 @@ def located(minio_settings, name):
     return MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_LOCATION=f"{name}/media")
 
 
+@pytest.mark.s3_needs("presigned-post")
 def test_post_within_the_policy_is_stored_and_verified(located, name):
     policy = located.presigned_post("avatars/", max_size=100, content_type="text/*")
     response = form_post(policy, b"hello from a browser", filename="me.txt", **{"Content-Type": "text/plain"})
@@ -43,12 +44,14 @@ def test_post_within_the_policy_is_stored_and_verified(located, name):
     assert located.open("avatars/me.txt").read() == b"hello from a browser"
 
 
+@pytest.mark.s3_needs("presigned-post")
 def test_post_to_one_name_is_stored(located):
     policy = located.presigned_post("exact/upload.bin", max_size=10, content_type="application/octet-stream")
     assert form_post(policy, b"12345").status in (200, 201, 204)
     assert located.verify_upload("exact/upload.bin", expected_size=5).size == 5
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_larger_than_max_size_is_rejected(located):
     policy = located.presigned_post("big/", max_size=10)
@@ -57,6 +60,7 @@ def test_post_larger_than_max_size_is_rejected(located):
     assert not located.exists("big/photo.txt")
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_smaller_than_min_size_is_rejected(located):
     policy = located.presigned_post("small/", max_size=10, min_size=5)
@@ -64,6 +68,7 @@ def test_post_smaller_than_min_size_is_rejected(located):
     assert not located.exists("small/photo.txt")
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_under_a_wrong_key_prefix_is_rejected(located, name):
     policy = located.presigned_post("avatars/", max_size=100)
@@ -74,6 +79,7 @@ def test_post_under_a_wrong_key_prefix_is_rejected(located, name):
     assert not outside_storage.exists(outside)
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_to_another_name_than_granted_is_rejected(located, name):
     policy = located.presigned_post("one.txt", max_size=100)
@@ -82,6 +88,7 @@ def test_post_to_another_name_than_granted_is_rejected(located, name):
     assert not located.exists("two.txt")
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_with_a_wrong_content_type_is_rejected(located):
     policy = located.presigned_post("imgs/", max_size=100, content_type="image/*")
@@ -90,6 +97,7 @@ def test_post_with_a_wrong_content_type_is_rejected(located):
     assert not located.exists("imgs/x.html")
 
 
+@pytest.mark.s3_needs("presigned-post")
 @pytest.mark.s3_strict
 def test_post_after_expiry_is_rejected(located):
     policy = located.presigned_post("late/", max_size=100, expires=timedelta(seconds=1))

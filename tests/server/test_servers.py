@@ -124,6 +124,7 @@ def test_empty_bucket_removes_every_version(s3_server: S3Server, bucket: str) ->
     assert list(client.list_objects(bucket_name=bucket, include_version=True)) == []
 
 
+@pytest.mark.s3_needs("presigned-post")
 def test_presigned_post_policy_upload(s3_server: S3Server, bucket: str, http: urllib3.PoolManager) -> None:
     policy = PostPolicy(bucket, datetime.now(UTC) + timedelta(minutes=5))
     policy.add_equals_condition("key", "posted/form.txt")
