@@ -37,6 +37,13 @@ pytest_plugins = ["pytester"]  # tests/unit/test_pytest_plugin.py runs the plugi
 HERE = Path(__file__).resolve().parent
 TIERS = ("unit", "server", "reliability", "system")  # folders of tests/, and the markers they give
 CLUSTER_SKIP_REASON = "needs the load-balanced Ceph cluster (set MINIO_TEST_SERVER=rgw-cluster)"
+# Fixtures that give a test what only some servers have: a test using one needs the capability.
+NEEDS_BY_FIXTURE = {
+    "public_storage": ("bucket-policies",),
+    "static_bucket": ("bucket-policies",),
+    # test_multibucket.py: declares a public bucket, and its request counts state conditional writes
+    "two_servers": ("bucket-policies", "conditional-put"),
+}
 
 cluster.register()  # MINIO_TEST_SERVER=rgw-cluster, for `make test-cluster`
 
@@ -53,6 +60,9 @@ def pytest_collection_modifyitems(items):
         if tier == "unit" and "s3_server" in item.fixturenames:
             raise pytest.UsageError(f"{item.nodeid}: a unit test uses no S3 server; move it to tests/server")
         item.add_marker(tier)
+        for fixture, capabilities in NEEDS_BY_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(pytest.mark.s3_needs(*capabilities))
         rank[item] = TIERS.index(tier)
     # The quick tiers first; pytest-django then moves the database tests to the front.
     items.sort(key=lambda item: rank.get(item, len(TIERS)))
@@ -81,7 +91,17 @@ def s3_cluster(s3_server) -> cluster.RunningCluster:
 
 @pytest.fixture(scope="session")
 def s3_buckets(s3_server):
-    create_declared_buckets(storages_for(s3_server))  # the buckets tests/settings.py declares
+    """The buckets tests/settings.py declares; public ones stay private where policies are lacking.
+
+    (initialize_buckets rightly refuses to create a public bucket it cannot make public; the tests
+    that need one are marked ``s3_needs("bucket-policies")``, see NEEDS_BY_FIXTURE.)
+    """
+    if s3_server.supports("bucket-policies"):
+        create_declared_buckets(storages_for(s3_server))
+    else:
+        client = s3_server.client()
+        for bucket in (PRIVATE, PUBLIC, STATIC):
+            create_bucket(client, bucket)
     return PRIVATE, PUBLIC, STATIC
 
 
@@ -126,12 +146,18 @@ def counter():
 
 
 @pytest.fixture
-def counted_storage(minio_settings, counter):
-    """A storage whose requests ``counter`` counts. It states that the server honours conditional
-    writes (MINIO_CONDITIONAL_WRITES), so counts are a save's own requests; what learning it costs
-    is counted in tests/server/test_core.py."""
+def stated_capabilities(s3_server):
+    """Options that state what the server can do up front, from its description (S3Server.lacks)."""
+    return {"MINIO_CONDITIONAL_WRITES": s3_server.supports("conditional-put")}
+
+
+@pytest.fixture
+def counted_storage(minio_settings, counter, stated_capabilities):
+    """A storage whose requests ``counter`` counts. It states whether the server honours conditional
+    writes (MINIO_CONDITIONAL_WRITES, from the server's description), so counts are a save's own
+    requests; what learning it costs is counted in tests/server/test_core.py."""
     return MinioBackend(
-        bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter, MINIO_CONDITIONAL_WRITES=True
+        bucket_name=PRIVATE, storage_name="default", MINIO_HTTP_CLIENT=counter, **stated_capabilities
     )
 
 

@@ -19,6 +19,9 @@ logger = logging.getLogger("django_minio_backend.testing")
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 READY_TIMEOUT = 30.0
+# What moto's server does not do (S3Server.lacks): it checks no signature, secret or expiry, serves
+# anonymous requests a real server refuses, and has no KMS key, extra storage class or STS role here.
+LACKS = frozenset({"signatures", "anonymous-403", "sse-kms", "storage-classes", "sts"})
 
 
 def _check_installed() -> None:
@@ -58,7 +61,7 @@ def _start_once() -> RunningServer:
             start_new_session=True,
         )
     server = S3Server(
-        kind="moto", endpoint=f"{LOOPBACK}:{port}", access_key=ACCESS_KEY, secret_key=SECRET_KEY
+        kind="moto", endpoint=f"{LOOPBACK}:{port}", access_key=ACCESS_KEY, secret_key=SECRET_KEY, lacks=LACKS
     )
     running = RunningServer(server, pids=(process.pid,), workdir=workdir, children=(process,))
     try:

@@ -57,6 +57,9 @@ KMS_KEY_ID = "testkey-1"
 USER_ID = "django-minio-backend-tests"
 STS_ROLE = "django-minio-backend-tests-role"
 EXTRA_STORAGE_CLASS = "REDUCED_REDUNDANCY"
+# What Ceph RGW 16 does not do here (S3Server.lacks): If-None-Match on CompleteMultipartUpload is
+# ignored, and SSE-S3 needs a Vault backend this throw-away cluster does not have.
+LACKS = frozenset({"conditional-complete", "sse-s3"})
 
 GLOBAL = """\
 [global]
@@ -444,6 +447,7 @@ def build(
             sts_role_arn=role_arn,
             kms_key_id=KMS_KEY_ID,
             storage_classes=("STANDARD", EXTRA_STORAGE_CLASS),
+            lacks=LACKS,
         )
         for name in layout.gateways:
             cluster.wait_gateway(name, server)

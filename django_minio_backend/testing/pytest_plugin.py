@@ -10,6 +10,11 @@ unless a test uses one of its fixtures:
 
 Tests marked ``s3_strict`` need a server that enforces signatures, presigned expiry and bucket
 policies; they are skipped when the planned server (moto) does not, without starting it.
+
+Tests marked ``s3_needs("bucket-policies", ...)`` need those capabilities (names from
+``server.CAPABILITIES``); they are skipped, with the capability and the server named, where the
+server lacks one: judged from the planned server's description when it is known before it starts
+(so the skip starts nothing), else from the running server's ``S3Server.lacks``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from collections.abc import Iterator
 import pytest
 
 from .cleanup import empty_all_buckets
-from .server import RunningServer, S3Server, is_strict_kind
-from .servers import planned_kind, selected_kind, shared_server
+from .server import CAPABILITIES, RunningServer, S3Server, is_strict_kind
+from .servers import planned_kind, planned_lacks, selected_kind, shared_server
 
 STRICT_SKIP_REASON = (
     "needs a server that enforces signatures/expiry/policies; moto does not (set MINIO_TEST_SERVER=rgw)"
@@ -32,6 +37,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "s3_strict: needs an S3 server that enforces signatures, expiry and policies; skipped on moto",
+    )
+    config.addinivalue_line(
+        "markers",
+        "s3_needs(*capabilities): needs an S3 server with these capabilities (S3Server.lacks names what a "
+        "server lacks); skipped, naming the capability, where it lacks one",
     )
 
 
@@ -107,6 +117,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if strict and not _planned_strict():
         for item in strict:
             item.add_marker(pytest.mark.skip(reason=STRICT_SKIP_REASON))
+    needing = [item for item in items if needed_capabilities(item)]
+    if not needing:
+        return
+    try:
+        kind, lacks = planned_kind(), planned_lacks()
+    except ValueError:  # a MINIO_TEST_SERVER typo: starting the server names it
+        return
+    if lacks is None:  # not known before the server runs: judged by the fixture below
+        return
+    for item in needing:
+        reason = lacking_reason(needed_capabilities(item), kind, lacks)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def needed_capabilities(item: pytest.Item) -> tuple[str, ...]:
+    """The capabilities the ``s3_needs`` markers of ``item`` name, checked against CAPABILITIES."""
+    needed: list[str] = []
+    for marker in item.iter_markers("s3_needs"):
+        for capability in marker.args:
+            if capability not in CAPABILITIES:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: s3_needs({capability!r}) is not a capability; known: "
+                    + ", ".join(sorted(CAPABILITIES))
+                )
+            needed.append(capability)
+    return tuple(needed)
+
+
+def lacking_reason(needed: tuple[str, ...], kind: str, lacks: frozenset[str]) -> str:
+    """The skip reason when a ``kind`` server that lacks ``lacks`` cannot run the test, else ''."""
+    missing = [capability for capability in needed if capability in lacks]
+    if not missing:
+        return ""
+    return f"needs {', '.join(missing)}: the {kind} test server lacks it"
 
 
 def _planned_strict() -> bool:
@@ -123,3 +168,15 @@ def _s3_skip_strict_on_lenient_server(request: pytest.FixtureRequest) -> None:
         return
     if not request.getfixturevalue("s3_server").strict:
         pytest.skip(STRICT_SKIP_REASON)
+
+
+@pytest.fixture(autouse=True)
+def _s3_skip_lacking_server(request: pytest.FixtureRequest) -> None:
+    """``s3_needs`` judged from the running server, for servers not described before they start."""
+    needed = needed_capabilities(request.node)
+    if not needed or "s3_server" not in request.fixturenames:
+        return
+    server: S3Server = request.getfixturevalue("s3_server")
+    reason = lacking_reason(needed, server.kind, server.lacks)
+    if reason:
+        pytest.skip(reason)

@@ -20,13 +20,45 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("django_minio_backend.testing")
 
-KINDS = ("auto", "rgw", "moto", "external")
-STRICT_KINDS = ("rgw", "external")
+KINDS = ("auto", "rgw", "moto", "swift", "external")
+STRICT_KINDS = ("rgw", "swift", "external")
+
+# The S3 features a test server may lack (``S3Server.lacks``), each named once:
+CAPABILITIES = frozenset(
+    {
+        "conditional-put",  # If-None-Match: * on PUT is refused with 412 when the key exists
+        "conditional-complete",  # the same on CompleteMultipartUpload
+        "bucket-policies",  # Get/PutBucketPolicy, and so public buckets; anonymous reads they allow
+        "presigned-post",  # browser form uploads (POST with a signed policy)
+        "tagging",  # object tags (x-amz-tagging, GetObjectTagging)
+        "sse-s3",  # server-side encryption, confirmed in the answer
+        "sse-c",
+        "sse-kms",
+        "object-lock",  # buckets with object lock, retention
+        "cors",  # bucket CORS configuration
+        "anonymous-403",  # an anonymous request to a private object is answered exactly 403
+        "exact-last-modified",  # LastModified is the time of the write, not rounded up
+        "long-metadata",  # user metadata values of more than 256 bytes
+        "storage-classes",  # a storage class other than STANDARD
+        "sts",  # AssumeRole
+        "signatures",  # signatures, secrets and presigned expiry are checked
+        "empty-delimiter-uploads",  # ListMultipartUploads with an empty delimiter lists every upload
+    }
+)
 
 
 @dataclass(frozen=True)
 class S3Server:
-    """Where an S3 test server listens and how to sign requests for it."""
+    """Where an S3 test server listens, how to sign requests for it, and what it can do.
+
+    ``lacks`` names the features of :data:`CAPABILITIES` the server does not offer, as its harness
+    observed them (empty: everything, e.g. for an external MinIO or AWS). Ceph RGW 16 lacks
+    ``conditional-complete`` and ``cors``; moto lacks ``signatures``, ``anonymous-403`` and the
+    server-side encryption modes; OpenStack Swift's s3api lacks most of the list (see
+    ``_swift.LACKS``). Ask with :meth:`supports`; tests say what they need with
+    ``@pytest.mark.s3_needs("bucket-policies", ...)`` and are skipped, with the capability named,
+    where the server lacks it.
+    """
 
     kind: str
     endpoint: str
@@ -39,6 +71,20 @@ class S3Server:
     sts_role_arn: str = ""
     kms_key_id: str = ""
     storage_classes: tuple[str, ...] = ("STANDARD",)
+    lacks: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.lacks) - CAPABILITIES
+        if unknown:
+            raise ValueError(
+                f"unknown capabilities {sorted(unknown)}; known: {', '.join(sorted(CAPABILITIES))}"
+            )
+
+    def supports(self, capability: str) -> bool:
+        """True unless the server lacks ``capability`` (one of :data:`CAPABILITIES`)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; known: {', '.join(sorted(CAPABILITIES))}")
+        return capability not in self.lacks
 
     @property
     def strict(self) -> bool:
@@ -152,18 +198,27 @@ class RunningServer:
 class _Kind:
     start: Callable[[], RunningServer]
     strict: bool
+    lacks: frozenset[str] | None
 
 
 _registered: dict[str, _Kind] = {}
 
 
-def register_kind(name: str, start: Callable[[], RunningServer], *, strict: bool) -> None:
+def register_kind(
+    name: str,
+    start: Callable[[], RunningServer],
+    *,
+    strict: bool,
+    lacks: frozenset[str] | None = None,
+) -> None:
     """Add a server kind that ``MINIO_TEST_SERVER=<name>`` and ``start_server(name)`` can start.
 
     For harnesses that live outside this package, such as the project's own Ceph cluster:
     ``start`` takes no argument and returns a started :class:`RunningServer`; ``strict`` says
     whether that server enforces signatures, presigned expiry and policies (``s3_strict`` tests
-    run only then). Call it before the first server starts, e.g. at the top of ``conftest.py``::
+    run only then). ``lacks``, when known before the server starts, is what its ``S3Server.lacks``
+    will say, so that ``s3_needs`` tests it cannot run are skipped without starting it. Call it
+    before the first server starts, e.g. at the top of ``conftest.py``::
 
         register_kind("rgw-cluster", start_rgw_cluster, strict=True)
 
@@ -172,7 +227,9 @@ def register_kind(name: str, start: Callable[[], RunningServer], *, strict: bool
     name = name.strip().lower()
     if name in KINDS:
         raise ValueError(f"{name!r} is a built-in S3 test server kind")
-    _registered[name] = _Kind(start, strict)
+    if lacks is not None and not lacks <= CAPABILITIES:
+        raise ValueError(f"unknown capabilities {sorted(lacks - CAPABILITIES)}")
+    _registered[name] = _Kind(start, strict, None if lacks is None else frozenset(lacks))
 
 
 def kinds() -> tuple[str, ...]:
@@ -184,6 +241,12 @@ def is_strict_kind(kind: str) -> bool:
     """True when servers of ``kind`` enforce signatures, presigned expiry and policies."""
     registered = _registered.get(kind)
     return registered.strict if registered is not None else kind in STRICT_KINDS
+
+
+def registered_lacks(kind: str) -> frozenset[str] | None:
+    """What a kind added with :func:`register_kind` lacks, if it said so (else None)."""
+    registered = _registered.get(kind)
+    return registered.lacks if registered is not None else None
 
 
 def registered_start(kind: str) -> Callable[[], RunningServer] | None:

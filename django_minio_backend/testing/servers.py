@@ -7,7 +7,7 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from .server import RunningServer, S3Server, kinds, registered_start
+from .server import CAPABILITIES, RunningServer, S3Server, kinds, registered_lacks, registered_start
 
 if TYPE_CHECKING:
     pass
@@ -39,6 +39,29 @@ def planned_kind(kind: str | None = None) -> str:
     return "rgw" if _rgw.available() else "moto"
 
 
+def planned_lacks(kind: str | None = None) -> frozenset[str] | None:
+    """What the planned server lacks (``S3Server.lacks``), or None when only starting it tells."""
+    from . import _moto, _rgw, _swift
+
+    kind = planned_kind(kind)
+    built_in = {"rgw": _rgw.LACKS, "moto": _moto.LACKS, "swift": _swift.LACKS}
+    if kind in built_in:
+        return built_in[kind]
+    if kind == "external":
+        return external_lacks()
+    return registered_lacks(kind)
+
+
+def external_lacks() -> frozenset[str]:
+    """``MINIO_TEST_LACKS``: the capabilities an external server lacks, comma-separated."""
+    named = {part.strip() for part in os.environ.get("MINIO_TEST_LACKS", "").split(",") if part.strip()}
+    unknown = named - CAPABILITIES
+    if unknown:
+        known = ", ".join(sorted(CAPABILITIES))
+        raise ValueError(f"MINIO_TEST_LACKS names unknown capabilities {sorted(unknown)}; known: {known}")
+    return frozenset(named)
+
+
 def external_server() -> RunningServer:
     """Describe the server given by the ``MINIO_TEST_*`` variables; nothing is started."""
     missing = [
@@ -55,6 +78,7 @@ def external_server() -> RunningServer:
         secret_key=os.environ["MINIO_TEST_SECRET_KEY"],
         region=os.environ.get("MINIO_TEST_REGION") or "us-east-1",
         use_https=_env_flag("MINIO_TEST_USE_HTTPS"),
+        lacks=external_lacks(),
     )
     return RunningServer(server)
 
@@ -101,10 +125,10 @@ def shared_server() -> RunningServer:
 def start_server(kind: str | None = None) -> RunningServer:
     """Start (or, for ``external``, describe) an S3 test server.
 
-    ``kind`` is ``rgw``, ``moto``, ``external``, ``auto`` or a kind added with
+    ``kind`` is ``rgw``, ``moto``, ``swift``, ``external``, ``auto`` or a kind added with
     :func:`register_kind`; None reads ``MINIO_TEST_SERVER``.
     """
-    from . import _moto, _rgw
+    from . import _moto, _rgw, _swift
 
     kind = (kind or selected_kind()).strip().lower()
     if kind == "auto":
@@ -115,6 +139,8 @@ def start_server(kind: str | None = None) -> RunningServer:
         return _rgw.start_rgw()
     if kind == "moto":
         return _moto.start_moto()
+    if kind == "swift":
+        return _swift.start_swift()
     start = registered_start(kind)
     if start is not None:
         return start()

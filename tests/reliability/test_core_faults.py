@@ -52,6 +52,7 @@ def only_requests_for(name, method, *, parts=None):
     return match
 
 
+@pytest.mark.s3_needs("conditional-put")
 @pytest.mark.parametrize(
     "fault",
     [("status_after", {"status": 502}), ("cut_response", {"after": 0})],
@@ -70,6 +71,7 @@ def test_a_conditional_put_retried_after_it_was_stored_is_stored_once(
     assert stored(storage, saved) == b"once"
 
 
+@pytest.mark.s3_needs("conditional-put")
 @pytest.mark.parametrize("step", ["claim or first request", "complete"])
 def test_a_multipart_save_retried_after_it_was_stored_is_stored_once(
     minio_settings, s3_server, storage, proxy, name, step

@@ -20,7 +20,7 @@ from django_minio_backend.models import MinioBackend
 from django_minio_backend.ops import startup
 from django_minio_backend.ops.buckets import initialize_buckets
 
-from tests.support import put
+from tests.support import put, refused
 
 MEDIA = "django_minio_backend.models.MinioBackend"
 STATIC = "django_minio_backend.models.MinioBackendStatic"
@@ -105,8 +105,8 @@ def test_public_bucket_is_readable_but_never_listable(settings, s3_server, http)
     call_command("initialize_buckets", stdout=io.StringIO())
     put(s3_server, bucket, "hello.txt", b"hello")
     assert http.request("GET", f"{s3_server.url}/{bucket}/hello.txt").data == b"hello"
-    assert http.request("GET", f"{s3_server.url}/{bucket}/").status == 403
-    assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
+    assert refused(http.request("GET", f"{s3_server.url}/{bucket}/"))
+    assert refused(http.request("GET", f"{s3_server.url}/{bucket}?list-type=2"))
 
 
 def test_demotion_removes_the_public_policy(settings, s3_server, http):
@@ -121,7 +121,7 @@ def test_demotion_removes_the_public_policy(settings, s3_server, http):
     call_command("initialize_buckets", stdout=out)
     assert "remove the public-read policy" in out.getvalue()
     assert policy_of(s3_server, bucket) is None
-    assert http.request("GET", f"{s3_server.url}/{bucket}/a.txt").status == 403
+    assert refused(http.request("GET", f"{s3_server.url}/{bucket}/a.txt"))
 
 
 @pytest.mark.s3_strict
@@ -149,7 +149,7 @@ def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_
     assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 200
     settings.STORAGES = storages_for(s3_server, public=[bucket])
     call_command("initialize_buckets", stdout=io.StringIO())
-    assert http.request("GET", f"{s3_server.url}/{bucket}?list-type=2").status == 403
+    assert refused(http.request("GET", f"{s3_server.url}/{bucket}?list-type=2"))
     assert policy_of(s3_server, bucket) == public_read_policy(bucket)
 
 

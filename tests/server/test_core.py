@@ -177,6 +177,7 @@ def test_a_server_that_ignores_if_none_match_is_found_out_and_nothing_is_overwri
     assert storage.listdir(name)[1] == sorted(n.rsplit("/", 1)[1] for n in (first, second, third))
 
 
+@pytest.mark.s3_needs("conditional-put")
 def test_the_probe_costs_three_requests_once_per_endpoint(minio_settings, s3_server, counter, name):
     def probes() -> set[str]:  # fault tests may leave theirs: a probe whose DELETE failed stays
         return {key for key in MinioBackend(bucket_name=PRIVATE).listdir("")[1] if "probe" in key}

@@ -35,6 +35,7 @@ def write_every_way(storage, name: str) -> list[str]:
 # -- SSE-C ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.s3_needs("sse-c")
 @pytest.mark.s3_strict
 def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_options, s3_server, name):
     recorder = CountingPoolManager()
@@ -67,6 +68,7 @@ def test_sse_c_key_goes_with_every_write_read_and_stat(minio_settings, minio_opt
         plain.open(names[0]).read()
 
 
+@pytest.mark.s3_needs("sse-c")
 @pytest.mark.s3_strict
 def test_sse_c_server_side_copy_sends_the_key_for_source_and_target(
     minio_settings, minio_options, s3_server, name

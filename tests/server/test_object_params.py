@@ -91,6 +91,7 @@ def test_constructor_metadata_and_headers_pass_through(minio_settings, s3_server
     assert headers["content-encoding"] == "identity"
 
 
+@pytest.mark.s3_needs("tagging")
 def test_tags_pass_through(minio_settings, s3_server, name):
     tags = Tags.new_object_tags()
     tags["project"] = "alpha"
@@ -142,6 +143,7 @@ def test_sse_s3_passes_through(minio_settings, s3_server, counter, name):
     assert storage.open(saved).read() == b"secret"
 
 
+@pytest.mark.s3_needs("sse-c")
 @pytest.mark.s3_strict
 def test_sse_c_key_given_as_upload_argument_also_reads(minio_settings, s3_server, name):
     """An ``sse=SseCustomerKey(...)`` argument encrypts uploads and is sent with reads and stats."""
@@ -169,6 +171,7 @@ def locked_bucket(minio_settings, s3_server):
     client.remove_bucket(bucket_name=bucket)
 
 
+@pytest.mark.s3_needs("object-lock")
 def test_retention_passes_through(s3_server, locked_bucket, name):
     until = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     storage = MinioBackend(

@@ -19,13 +19,13 @@ from django.test import override_settings
 from django_minio_backend.errors import StorageServerError
 from django_minio_backend.models import MinioBackend
 
-from tests.support import PRIVATE, PUBLIC, STATIC, STORAGE_MODELS
+from tests.support import PRIVATE, PUBLIC, STATIC, STORAGE_MODELS, refused
 
 http = urllib3.PoolManager(retries=False)
 
 
 def anonymous(method, url, body=None):
-    return http.request(method, url, body=body).status
+    return http.request(method, url, body=body)
 
 
 @pytest.mark.s3_strict
@@ -33,11 +33,11 @@ def anonymous(method, url, body=None):
 def test_no_bucket_can_be_listed_or_written_anonymously(storage, s3_server, bucket, name):
     storage.save(f"{name}/listed.txt", ContentFile(b"x"))
     base = f"{s3_server.url}/{bucket}"
-    assert anonymous("GET", f"{base}/") == 403
-    assert anonymous("GET", f"{base}/?list-type=2&prefix={name}") == 403
-    assert anonymous("GET", f"{base}/?uploads") == 403
-    assert anonymous("PUT", f"{base}/{name}/planted.txt", body=b"evil") == 403
-    assert anonymous("DELETE", f"{base}/{name}/listed.txt") == 403
+    assert refused(anonymous("GET", f"{base}/"))
+    assert refused(anonymous("GET", f"{base}/?list-type=2&prefix={name}"))
+    assert refused(anonymous("GET", f"{base}/?uploads"))
+    assert refused(anonymous("PUT", f"{base}/{name}/planted.txt", body=b"evil"))
+    assert refused(anonymous("DELETE", f"{base}/{name}/listed.txt"))
 
 
 @pytest.mark.s3_strict
@@ -45,7 +45,7 @@ def test_public_objects_are_readable_but_not_deletable_anonymously(public_storag
     saved = public_storage.save(f"{name}/pub.txt", ContentFile(b"public"))
     url = public_storage.url(saved)
     assert http.request("GET", url).data == b"public"
-    assert anonymous("DELETE", url) == 403
+    assert refused(anonymous("DELETE", url))
     assert public_storage.exists(saved)
 
 
@@ -53,8 +53,8 @@ def test_public_objects_are_readable_but_not_deletable_anonymously(public_storag
 def test_url_signed_with_a_wrong_secret_is_rejected(minio_settings, storage, name):
     saved = storage.save(f"{name}/s.txt", ContentFile(b"s"))
     forged = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="guessed-secret")
-    assert anonymous("GET", forged.url(saved)) == 403
-    assert anonymous("GET", storage.url(saved)) == 200
+    assert refused(anonymous("GET", forged.url(saved)))
+    assert anonymous("GET", storage.url(saved)).status == 200
 
 
 # -- credentials never leak ------------------------------------------------------------------

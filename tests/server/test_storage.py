@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_minio_backend.errors import StorageServerError
 from django_minio_backend.models import MinioBackend
 
-from tests.support import PRIVATE, NonSeekableStream, stored
+from tests.support import PRIVATE, NonSeekableStream, refused, stored
 
 http = urllib3.PoolManager()
 
@@ -280,14 +280,14 @@ def test_presigned_url_for_external_endpoint_is_signed_for_that_host(minio_setti
     assert url.startswith(f"http://localhost:{port}/")
     assert http.request("GET", url).data == b"via external"
     wrong_host = url.replace(f"localhost:{port}", s3_server.endpoint)
-    assert http.request("GET", wrong_host).status == 403
+    assert refused(http.request("GET", wrong_host))
 
 
 @pytest.mark.s3_strict
 def test_anonymous_read_of_a_private_object_is_denied(storage, name):
     saved = storage.save(f"{name}/secret.txt", ContentFile(b"secret"))
     plain = f"{storage.base_url}{PRIVATE}/{saved}"
-    assert http.request("GET", plain).status == 403
+    assert refused(http.request("GET", plain))
 
 
 @pytest.mark.s3_strict
@@ -296,9 +296,9 @@ def test_tampered_presigned_url_is_rejected(storage, name):
     url = storage.url(saved)
     signature = url.split("X-Amz-Signature=")[1][:64]
     flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
-    assert http.request("GET", url.replace(signature, flipped)).status == 403
+    assert refused(http.request("GET", url.replace(signature, flipped)))
     other_object = url.replace("/t.txt?", "/u.txt?")
-    assert http.request("GET", other_object).status == 403
+    assert refused(http.request("GET", other_object))
 
 
 @pytest.mark.s3_strict
@@ -308,7 +308,7 @@ def test_expired_presigned_url_is_rejected(storage, name):
     saved = storage.save(f"{name}/x.txt", ContentFile(b"x"))
     url = storage.url(saved, expires=timedelta(seconds=1))
     time.sleep(2.5)
-    assert http.request("GET", url).status == 403
+    assert refused(http.request("GET", url))
 
 
 @pytest.mark.s3_strict

@@ -282,3 +282,9 @@ class CountingPoolManager(urllib3.PoolManager):
     def lines(self, header: str | None = None) -> list[str]:
         """'METHOD query' of every request, or of those that carried ``header``."""
         return [sent.line for sent in self.sent if header is None or header in sent.headers]
+
+
+def refused(response, content: bytes | None = None) -> bool:
+    """The server refused the request: a 4xx answer (403 on RGW, 400 or 412 for an anonymous request
+    on Swift) that does not carry ``content``. Tests assert this behaviour, not one server's code."""
+    return 400 <= response.status < 500 and (content is None or content not in response.data)

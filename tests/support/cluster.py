@@ -254,4 +254,4 @@ def start_rgw_cluster() -> RunningCluster:
 
 def register() -> None:
     """Make ``MINIO_TEST_SERVER=rgw-cluster`` and ``start_server("rgw-cluster")`` start this cluster."""
-    register_kind(KIND, start_rgw_cluster, strict=True)
+    register_kind(KIND, start_rgw_cluster, strict=True, lacks=_rgw.LACKS)
