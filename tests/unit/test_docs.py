@@ -9,7 +9,6 @@ against the test server.
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import certifi
@@ -21,34 +20,16 @@ from django_minio_backend.conf.reference import reference_table
 from django_minio_backend.conf.sources import TOP_LEVEL_FALLBACK_KEYS
 
 from tests.support import ROOT
+from tests.support.docs import DOCS, PAGES, PYTHON_BLOCKS, SETTINGS_BLOCKS, run_settings_block
 
-TOP_LEVEL = ("README.md", "MIGRATIONS.md", "CONTRIBUTE.md")
-PAGES = tuple(sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md")))
-DOCS = TOP_LEVEL + PAGES
 README_MAX_LINES = 300
 DUMMY_ENDPOINT = "docs-example.invalid:9000"
-FENCE = re.compile(r"^( *)```(\w+)[^\n]*\n(.*?)^\1```", re.M | re.S)
 
 
 def section(text: str, heading: str) -> str:
     start = text.index(f"\n## {heading}\n")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else None]
-
-
-def blocks(doc: str, language: str = "python") -> list[tuple[str, str]]:
-    """(where, code) of each fenced block of ``language`` in ``doc``, indented blocks dedented."""
-    text = (ROOT / doc).read_text()
-    found = []
-    for match in FENCE.finditer(text):
-        if match.group(2) == language:
-            line = text.count("\n", 0, match.start()) + 1
-            found.append((f"{doc}:{line}", textwrap.dedent(match.group(3))))
-    return found
-
-
-PYTHON_BLOCKS = [block for doc in DOCS for block in blocks(doc)]
-SETTINGS_BLOCKS = [(where, code) for where, code in PYTHON_BLOCKS if re.search(r"^STORAGES = ", code, re.M)]
 
 
 def read(doc: str) -> str:
@@ -104,15 +85,6 @@ def test_every_document_has_python_blocks_found():
 @pytest.mark.parametrize(("where", "code"), PYTHON_BLOCKS, ids=[where for where, _ in PYTHON_BLOCKS])
 def test_every_python_block_compiles(where, code):
     compile(code, where, "exec")
-
-
-def run_settings_block(where: str, code: str, monkeypatch) -> dict:
-    """Execute a settings example with the environment variables it reads set to dummy values."""
-    for key in set(re.findall(r"os\.environ(?:\.get\()?\[?\(?\"([A-Z0-9_]+)\"", code)):
-        monkeypatch.setenv(key, "http://proxy.invalid:3128" if "PROXY" in key else "docs-example")
-    namespace: dict = {}
-    exec(compile(code, where, "exec"), namespace)
-    return namespace
 
 
 def offline(storages: dict) -> dict:
