@@ -242,13 +242,22 @@ def test_b_finds_the_bucket_emptied(minio_storages):
 """
 
 
-def test_readme_example_runs_as_written(tmp_path):
+def test_readme_example_runs_as_written(tmp_path, s3_server):
     files = readme_files()
     assert set(files) == {"settings.py", "pytest.ini", "test_uploads.py", "test_uploads_unittest.py"}
     for filename, content in files.items():
         (tmp_path / filename).write_text(content)
     (tmp_path / "test_emptied_after.py").write_text(EMPTIED_AFTER)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
+    # The user's project uses this session's server as an external one: kinds the suite registers
+    # itself (the Ceph cluster) are not there, as in any user's project.
+    env |= {
+        "MINIO_TEST_SERVER": "external",
+        "MINIO_TEST_ENDPOINT": s3_server.endpoint,
+        "MINIO_TEST_ACCESS_KEY": s3_server.access_key,
+        "MINIO_TEST_SECRET_KEY": s3_server.secret_key,
+        "MINIO_TEST_REGION": s3_server.region,
+    }
     pytest_run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path,
