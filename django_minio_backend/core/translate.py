@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import urllib3
@@ -69,12 +69,3 @@ def translated(
         if isinstance(error, FileNotFoundError | StorageServerError | PermissionError):
             raise
         raise StorageServerError(f"{action} {where} on {endpoint} failed: {error}") from error
-
-
-def reported(call: Callable[[], object]) -> str | None:
-    """Run ``call``; the message of the StorageServerError it raised, or None when it succeeded."""
-    try:
-        call()
-    except StorageServerError as error:
-        return str(error)
-    return None

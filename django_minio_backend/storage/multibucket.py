@@ -24,7 +24,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from ..conf.aliases import ROUTER, SCHEMES_KEY, Alias, router_problems, router_target
+from ..conf.aliases import ROUTER, SCHEMES_KEY, Alias, router_target
 from ..conf.options import parse_options
 from ..core.connection import default_http_client
 from ..core.state import STATE
@@ -187,10 +187,6 @@ class MinioMultiBucketStorage(AsyncStorageMixin, Storage):
         """(endpoint URL, bucket, S3 key) of ``name``, e.g. for matching listings to rows."""
         location, backend = self._route(name)
         return backend.store.endpoint, location.bucket, backend.store.key(location.name)
-
-    def configuration_problems(self) -> list[str]:
-        """What is wrong with the aliases the schemes map to (read from settings; no I/O)."""
-        return router_problems(Alias(self.storage_name or "", "", ROUTER, {SCHEMES_KEY: self.schemes}))
 
     def _route(self, name: str, *, allow_empty: bool = False) -> tuple[Location, Any]:
         location = self.locate(name, allow_empty=allow_empty)
