@@ -282,6 +282,13 @@ class StorageOptions:
         "MINIO_GZIP_EXTENSIONS", DEFAULT_GZIP_EXTENSIONS, check.extensions,
         "The extensions `MINIO_GZIP` compresses (case-insensitive).",
     )
+    num_parallel_uploads: int = option(
+        # the default was measured: benchmarks/results/throughput.md
+        "MINIO_NUM_PARALLEL_UPLOADS", 4, check.int_between(1, check.MAX_PARALLEL_PARTS, "parts"),
+        "Parts of one multipart upload sent at once (1 to 16; the `num_parallel_uploads` storage "
+        "argument, as minio-py names it, overrides it). A file on disk is read range by range, so "
+        "it costs no part buffers; a stream holds up to this many parts plus one in memory.",
+    )
     static_upload_workers: int = option(
         # the default was measured: benchmarks/results/collectstatic.md
         "MINIO_STATIC_UPLOAD_WORKERS", 16, check.int_between(1, 64, "workers"),

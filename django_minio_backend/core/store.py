@@ -210,6 +210,8 @@ class ObjectStore:
                 return put_single(self.connection, self.bucket, key, plan, new=new)
             if not new:
                 return multipart.put_multipart(self.connection, self.bucket, key, plan)
+            if self.capability(f"if-none-match-{capabilities.COMPLETE}") is None and plan.start is not None:
+                return self._put_learning(key, plan)
             if self.honours_if_none_match(capabilities.COMPLETE, for_name=name):
                 if stored_etag(self.connection, self.bucket, key) is not None:
                     raise NameTaken(key)
@@ -220,6 +222,24 @@ class ObjectStore:
             except BaseException:
                 release_claim(self.connection, self.bucket, key)
                 raise
+
+    def _put_learning(self, key: str, plan: UploadPlan) -> str:
+        """The first new-name multipart upload of the process to this endpoint: claim the name, then
+        learn from the completion whether If-None-Match is honoured there (no probe upload)."""
+        conn = self.connection
+
+        def learn(honoured: bool) -> None:
+            capabilities.learned_in_band(conn.endpoint, capabilities.COMPLETE, honoured)
+
+        claim(conn, self.bucket, key, claim_headers(plan.headers))
+        try:
+            try:
+                return multipart.put_multipart(conn, self.bucket, key, plan, learn=learn)
+            except multipart.UploadGone:
+                return multipart.put_multipart(conn, self.bucket, key, plan)
+        except BaseException:
+            release_claim(conn, self.bucket, key)
+            raise
 
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
