@@ -289,6 +289,13 @@ class StorageOptions:
         "argument, as minio-py names it, overrides it). A file on disk is read range by range, so "
         "it costs no part buffers; a stream holds up to this many parts plus one in memory.",
     )
+    static_keep_only_hashed_files: bool = option(
+        "MINIO_STATIC_KEEP_ONLY_HASHED_FILES", False, check.boolean,
+        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest, not the copies "
+        "under the original names (as WhiteNoise's `WHITENOISE_KEEP_ONLY_HASHED_FILES`): half the "
+        "uploads. `{% static %}` needs only those; URLs built by hand to original names stop "
+        "working. Needs post-processing (collectstatic without `--no-post-process`).",
+    )
     static_upload_workers: int = option(
         # the default was measured: benchmarks/results/collectstatic.md
         "MINIO_STATIC_UPLOAD_WORKERS", 16, check.int_between(1, 64, "workers"),
