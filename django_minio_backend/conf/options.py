@@ -282,19 +282,15 @@ class StorageOptions:
         "MINIO_GZIP_EXTENSIONS", DEFAULT_GZIP_EXTENSIONS, check.extensions,
         "The extensions `MINIO_GZIP` compresses (case-insensitive).",
     )
-    num_parallel_uploads: int = option(
-        # the default was measured: benchmarks/results/throughput.md
+    num_parallel_uploads: int = option(  # the default was measured: benchmarks/results/throughput.md
         "MINIO_NUM_PARALLEL_UPLOADS", 4, check.int_between(1, check.MAX_PARALLEL_PARTS, "parts"),
-        "Parts of one multipart upload sent at once (1 to 16; the `num_parallel_uploads` storage "
-        "argument, as minio-py names it, overrides it). A file on disk is read range by range, so "
-        "it costs no part buffers; a stream holds up to this many parts plus one in memory.",
+        "Parts of one multipart upload in flight (1 to 16; the `num_parallel_uploads` argument overrides "
+        "it). A file is read range by range (no part buffers); a stream holds this many parts in memory.",
     )
     static_keep_only_hashed_files: bool = option(
         "MINIO_STATIC_KEEP_ONLY_HASHED_FILES", False, check.boolean,
-        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest, not the copies "
-        "under the original names (as WhiteNoise's `WHITENOISE_KEEP_ONLY_HASHED_FILES`): half the "
-        "uploads. `{% static %}` needs only those; URLs built by hand to original names stop "
-        "working. Needs post-processing (collectstatic without `--no-post-process`).",
+        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest, all `{% static %}` "
+        "needs (as WhiteNoise's `KEEP_ONLY_HASHED_FILES`); not with collectstatic `--no-post-process`.",
     )
     static_upload_workers: int = option(
         # the default was measured: benchmarks/results/collectstatic.md
