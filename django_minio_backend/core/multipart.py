@@ -179,7 +179,8 @@ class RangeSource:
 
     @classmethod
     def of(cls, source: Any) -> RangeSource:
-        """pread on the descriptor of a plain binary file (also inside Django's File); else locked seeks."""
+        """pread on the descriptor of a plain binary file, also inside wrappers whose read() is the
+        file's own (Django's File, a temporary file's wrapper); else seek and read under a lock."""
         raw = source
         for _ in range(4):
             if isinstance(raw, (io.FileIO, io.BufferedReader, io.BufferedRandom)):
@@ -187,7 +188,10 @@ class RangeSource:
                     return cls(source, raw.fileno())
                 except (OSError, ValueError):
                     break
-            raw = getattr(raw, "file", None)
+            inner = getattr(raw, "file", None)
+            if inner is None or not _reads_through(raw, inner):
+                break
+            raw = inner
         return cls(source, None)
 
     def reader(self, offset: int) -> _RangeReader:
@@ -199,6 +203,12 @@ class RangeSource:
         with self._lock:
             self._source.seek(offset)
             return read_source(self._source, size)
+
+
+def _reads_through(outer: Any, inner: Any) -> bool:
+    """Whether ``outer.read`` is ``inner.read`` itself (no transformation in between)."""
+    outer_read, inner_read = getattr(outer, "read", None), getattr(inner, "read", None)
+    return getattr(outer_read, "__wrapped__", outer_read) == getattr(inner_read, "__wrapped__", inner_read)
 
 
 class _RangeReader:
