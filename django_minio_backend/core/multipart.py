@@ -27,11 +27,8 @@ attribute name (its ``next_upload_id_marker`` is always None).
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
-import os
 import queue
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -45,8 +42,7 @@ from . import request
 from .conditional import NameTaken, stored_etag
 from .connection import Connection
 from .plan import UploadPlan
-from .put import CHUNK, ended_early, exact_chunks, read_source, too_long
-from .request import SourceError
+from .put import CHUNK, RangeSource, ended_early, exact_chunks, read_source, too_long
 
 logger = logging.getLogger("django_minio_backend")
 
@@ -168,62 +164,6 @@ def _collect(running: dict[Future, int], etags: list[str | None], when: str) -> 
     for future in done:
         index = running.pop(future)
         etags[index] = future.result()  # raises the part's error
-
-
-class RangeSource:
-    """Byte ranges of one seekable source, readable from several threads at once."""
-
-    def __init__(self, source: Any, fd: int | None) -> None:
-        self._source, self._fd = source, fd
-        self._lock = threading.Lock()
-
-    @classmethod
-    def of(cls, source: Any) -> RangeSource:
-        """pread on the descriptor of a plain binary file, also inside wrappers whose read() is the
-        file's own (Django's File, a temporary file's wrapper); else seek and read under a lock."""
-        raw = source
-        for _ in range(4):
-            if isinstance(raw, (io.FileIO, io.BufferedReader, io.BufferedRandom)):
-                try:
-                    return cls(source, raw.fileno())
-                except (OSError, ValueError):
-                    break
-            inner = getattr(raw, "file", None)
-            if inner is None or not _reads_through(raw, inner):
-                break
-            raw = inner
-        return cls(source, None)
-
-    def reader(self, offset: int) -> _RangeReader:
-        return _RangeReader(self, offset)
-
-    def read_at(self, offset: int, size: int) -> bytes:
-        if self._fd is not None:
-            return os.pread(self._fd, size, offset)
-        with self._lock:
-            self._source.seek(offset)
-            return read_source(self._source, size)
-
-
-def _reads_through(outer: Any, inner: Any) -> bool:
-    """Whether ``outer.read`` is ``inner.read`` itself (no transformation in between)."""
-    outer_read, inner_read = getattr(outer, "read", None), getattr(inner, "read", None)
-    return getattr(outer_read, "__wrapped__", outer_read) == getattr(inner_read, "__wrapped__", inner_read)
-
-
-class _RangeReader:
-    """A file-like view reading forward from ``offset`` (what exact_chunks reads)."""
-
-    def __init__(self, ranges: RangeSource, offset: int) -> None:
-        self._ranges, self._offset = ranges, offset
-
-    def read(self, size: int) -> bytes:
-        try:
-            data = self._ranges.read_at(self._offset, size)
-        except OSError as error:
-            raise SourceError(f"reading the content failed: {error}") from error
-        self._offset += len(data)
-        return data
 
 
 def _upload_buffered_parts(

@@ -7,7 +7,7 @@ import io
 from django.core.files import File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from django_minio_backend.core.multipart import RangeSource
+from django_minio_backend.core.put import RangeSource
 
 
 class _Shouting(File):
