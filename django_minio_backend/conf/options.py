@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, PrivatePublicMixedError
 from . import validators as check
-from .validators import GiB, MiB  # noqa: F401 (re-exported: the sizes options are given in)
+from .validators import UPLOAD_KWARGS, GiB, MiB  # noqa: F401 (re-exported: sizes; upload arguments)
 
 DEFAULT_GZIP_EXTENSIONS = (".css", ".js", ".svg", ".json", ".xml", ".txt", ".html", ".map")
 DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
@@ -130,20 +130,17 @@ class StorageOptions:
     consistency_check_on_start: bool = option(
         "MINIO_CONSISTENCY_CHECK_ON_START", False, check.boolean,
         "Run the bucket check of `initialize_buckets` once per process when Django starts. Off: no "
-        "network I/O at start.",
-        new=False,
+        "network I/O at start.", new=False,
     )
     bucket_check_on_save: bool = option(
         "MINIO_BUCKET_CHECK_ON_SAVE", False, check.boolean,
         "Create a missing bucket on the first save; remembered per process, so later saves make no "
-        "extra request.",
-        new=False,
+        "extra request.", new=False,
     )
     policy_hooks: tuple[tuple[str, dict], ...] = option(
         "MINIO_POLICY_HOOKS", (), check.policy_hooks,
         "List of `(bucket, policy dict)` applied by `initialize_buckets`. See "
-        "[examples/policy_hook.example.py](../examples/policy_hook.example.py).",
-        new=False,
+        "[examples/policy_hook.example.py](../examples/policy_hook.example.py).", new=False,
     )
     http_client: Any = option(
         "MINIO_HTTP_CLIENT", None, check.http_client,
@@ -154,14 +151,12 @@ class StorageOptions:
     multipart_upload: bool = option(
         "MINIO_MULTIPART_UPLOAD", False, check.boolean,
         "Use `MINIO_MULTIPART_THRESHOLD` and `MINIO_MULTIPART_PART_SIZE` below; when `False` both "
-        "are 10 MiB.",
-        new=False,
+        "are 10 MiB.", new=False,
     )
     multipart_threshold: int = option(
         "MINIO_MULTIPART_THRESHOLD", DEFAULT_PART_SIZE, check.int_between(0, check.MAX_PART_SIZE),
         "Uploads of known size up to this go in one PUT; larger ones, and uploads of unknown size, go "
-        "multipart.",
-        shown="`10 * 1024 * 1024`", new=False,
+        "multipart.", shown="`10 * 1024 * 1024`", new=False,
     )
     multipart_part_size: int = option(
         "MINIO_MULTIPART_PART_SIZE", DEFAULT_PART_SIZE,
@@ -284,13 +279,13 @@ class StorageOptions:
     )
     num_parallel_uploads: int = option(  # the default was measured: benchmarks/results/throughput.md
         "MINIO_NUM_PARALLEL_UPLOADS", 4, check.int_between(1, check.MAX_PARALLEL_PARTS, "parts"),
-        "Parts of one multipart upload in flight (1 to 16; the `num_parallel_uploads` argument overrides "
-        "it). A file is read range by range (no part buffers); a stream holds this many parts in memory.",
+        "Parts of one multipart upload in flight (1 to 16; `num_parallel_uploads=` overrides it). A file is "
+        "read range by range (no part buffers); a stream holds this many parts in memory.",
     )
     static_keep_only_hashed_files: bool = option(
         "MINIO_STATIC_KEEP_ONLY_HASHED_FILES", False, check.boolean,
-        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest, all `{% static %}` "
-        "needs (as WhiteNoise's `KEEP_ONLY_HASHED_FILES`); not with collectstatic `--no-post-process`.",
+        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest (as WhiteNoise's "
+        "`KEEP_ONLY_HASHED_FILES`); not with `collectstatic --no-post-process`.",
     )
     static_upload_workers: int = option(
         # the default was measured: benchmarks/results/collectstatic.md
@@ -398,6 +393,11 @@ def closest_key(key: str) -> str | None:
     return matches[0] if matches else None
 
 
+def is_known_key(key: str) -> bool:
+    """An option, or an upload argument (which OPTIONS may hold: Django passes them as kwargs)."""
+    return key in OPTION_KEYS or key in UPLOAD_KWARGS
+
+
 def unknown_key_error(key: str) -> ConfigurationError:
     suggestion = closest_key(key)
     fix = f"Did you mean {suggestion}?" if suggestion else "Remove it; see the README's option table."
@@ -412,7 +412,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
     PrivatePublicMixedError for a bucket listed as both private and public.
     """
     for key in raw:
-        if key not in OPTION_KEYS:
+        if not is_known_key(key):
             raise unknown_key_error(key)
     parsed: dict[str, Any] = {}
     for option in OPTION_TABLE:
@@ -435,7 +435,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
 
 def option_problems(raw: Mapping[str, Any]) -> list[ConfigurationError]:
     """Every problem in ``raw``, not just the first; used by the system checks."""
-    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if key not in OPTION_KEYS]
+    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if not is_known_key(key)]
     for option in OPTION_TABLE:
         if raw.get(option.key) is not None:
             try:

@@ -39,7 +39,7 @@ from minio.datatypes import ListMultipartUploadsResult
 
 from ..errors import StorageServerError
 from . import request
-from .conditional import NameTaken, stored_etag
+from .conditional import NameTaken, claim, claim_headers, release_claim, stored_etag
 from .connection import Connection
 from .plan import UploadPlan
 from .put import CHUNK, RangeSource, ended_early, exact_chunks, read_source, too_long
@@ -84,6 +84,24 @@ def put_multipart(
         )
     except BaseException:
         abort_quietly(conn, bucket, key, upload_id)
+        raise
+
+
+def put_claimed(
+    conn: Connection, bucket: str, key: str, plan: UploadPlan, learn: Callable[[bool], None] | None = None
+) -> str:
+    """Claim ``key`` (NameTaken if it exists), then upload over the claim; the claim goes on failure.
+
+    With ``learn``, see ``put_multipart`` (and ``UploadGone``: the upload is sent once more).
+    """
+    claim(conn, bucket, key, claim_headers(plan.headers))
+    try:
+        try:
+            return put_multipart(conn, bucket, key, plan, learn=learn)
+        except UploadGone:
+            return put_multipart(conn, bucket, key, plan)
+    except BaseException:
+        release_claim(conn, bucket, key)
         raise
 
 
