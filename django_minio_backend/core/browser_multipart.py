@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from ..errors import UploadVerificationError
 from . import capabilities, multipart, request
-from .conditional import NameTaken
+from .conditional import NameTaken, claim, is_claim, release_claim
 from .store import ObjectStore
 
 MiB = 1024 * 1024
@@ -96,18 +96,42 @@ def check_parts(key: str, parts: list[tuple[int, str, int]], size: int, part_siz
         )
 
 
-def complete(store: ObjectStore, key: str, upload_id: str, *, size: int, part_size: int) -> None:
+def reserve(store: ObjectStore, key: str, *, multipart_upload: bool) -> bool:
+    """Make sure ``key`` is free before an upload to it starts; NameTaken when it is not.
+
+    A multipart upload on a server that ignores If-None-Match on CompleteMultipartUpload but
+    honours it on PUT (Ceph RGW) claims the key with a small claim object (conditional.py), as the
+    storage's own large saves do; True then. Elsewhere one HEAD checks the key.
+    """
+    conditional_complete = multipart_upload and store.honours_if_none_match(
+        capabilities.COMPLETE, for_name=key
+    )
+    if multipart_upload and not conditional_complete and store.conditional_puts(key):
+        with store.errors("claim the name of the direct upload", key):
+            claim(store.connection, store.bucket, key)
+        return True
+    if key_exists(store, key):
+        raise NameTaken(key)
+    return False
+
+
+def complete(
+    store: ObjectStore, key: str, upload_id: str, *, size: int, part_size: int, claimed: bool = False
+) -> None:
     """Check the parts the server holds and complete the upload without overwriting ``key``.
 
     Where the server honours If-None-Match on CompleteMultipartUpload the completion is conditional;
-    elsewhere the key is checked (one HEAD) just before it. NameTaken when the key exists.
+    a claimed key must still hold our claim; elsewhere the key is checked (one HEAD) just before.
+    NameTaken when the key holds another object.
     """
     parts = list_parts(store, key, upload_id)
     check_parts(key, parts, size, part_size)
     conditional = store.honours_if_none_match(capabilities.COMPLETE, for_name=key)
-    if not conditional and key_exists(store, key):
-        raise NameTaken(key)
     with store.errors("complete the direct upload of", key):
+        if claimed and not is_claim(store.connection, store.bucket, key):
+            raise NameTaken(key)
+        if not conditional and not claimed and key_exists(store, key):
+            raise NameTaken(key)
         multipart.complete(
             store.connection, store.bucket, key, upload_id, [etag for _, etag, _ in parts], new=conditional
         )
@@ -121,6 +145,13 @@ def key_exists(store: ObjectStore, key: str) -> bool:
     return True
 
 
-def abort(store: ObjectStore, key: str, upload_id: str) -> None:
-    """Abort the upload: its parts are freed (a 404, already gone, is success)."""
+def abort(store: ObjectStore, key: str, upload_id: str, *, claimed: bool = False) -> None:
+    """Abort the upload: its parts are freed (a 404, already gone, is success), its claim deleted."""
     store.abort_upload(key, upload_id)
+    if claimed:
+        release_claim(store.connection, store.bucket, key)
+
+
+def release(store: ObjectStore, key: str) -> None:
+    """Delete our claim on ``key`` (only if it still is a claim)."""
+    release_claim(store.connection, store.bucket, key)

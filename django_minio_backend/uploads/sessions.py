@@ -20,6 +20,7 @@ from django.db.models import FileField
 from ..core import browser_multipart
 from ..core.conditional import NameTaken
 from ..errors import UploadVerificationError
+from ..storage import naming
 from .signed import Grant, Ticket, Value
 
 PART_URL_EXPIRY = timedelta(hours=1)  # part URLs are signed in batches as the upload goes on
@@ -55,15 +56,34 @@ def target_storage(grant: Grant) -> Storage:
     return storage
 
 
-def choose_name(grant: Grant, storage: Storage, filename: str) -> str:
-    """A free object name for the browser's ``filename``, by the field's rules."""
+def choose_name(grant: Grant, storage: Storage, filename: str) -> tuple[str, int | None]:
+    """The object name to try first for the browser's ``filename``, by the field's rules, and the
+    field's max_length."""
     base = posixpath.basename(str(filename).replace("\\", "/")).strip() or "upload"
     if grant.storage:
         name, max_length = storage.generate_filename(posixpath.join(grant.upload_to, base)), None
     else:
         field = model_field(grant.field)
         name, max_length = field.generate_filename(field.model(), base), field.max_length
-    return storage.get_available_name(name, max_length=max_length)
+    return naming.first_name(storage.get_alternative_name, name, max_length), max_length
+
+
+def reserve_name(
+    grant: Grant, storage: Storage, filename: str, *, multipart_upload: bool
+) -> tuple[str, bool]:
+    """A free name for the upload, held where the server allows (see browser_multipart.reserve):
+    (name, claimed). Taken names are skipped by Django's rules (random suffixes)."""
+    name, max_length = choose_name(grant, storage, filename)
+    first, taken = name, set()
+    for _ in range(naming.MAX_ATTEMPTS):
+        try:
+            return name, browser_multipart.reserve(
+                storage.store, storage.store.key(name), multipart_upload=multipart_upload
+            )
+        except NameTaken:
+            taken.add(name)
+            name = naming.next_name(storage.get_alternative_name, taken, first, max_length)
+    raise UploadRefused(f"No free name was found for {first!r} in {naming.MAX_ATTEMPTS} attempts.")
 
 
 def content_type_allowed(content_type: str, patterns: tuple[str, ...]) -> bool:
@@ -95,12 +115,13 @@ def begin(grant: Grant, *, filename: str, size: Any, content_type: Any, mode: st
     """Start an upload; the ticket and what the browser needs to send the bytes."""
     size, content_type = check_request(grant, size, content_type)
     storage = target_storage(grant)
-    name = choose_name(grant, storage, filename)
     store = storage.store
     if store.customer_key is not None:
         raise UploadRefused("Direct uploads cannot use SSE-C: the browser would need the key.")
+    single = mode == "single" and size <= SINGLE_PUT_LIMIT
+    name, claimed = reserve_name(grant, storage, filename, multipart_upload=not single)
     key = store.key(name)
-    if mode == "single" and size <= SINGLE_PUT_LIMIT:
+    if single:
         ticket = Ticket(grant.field, name, size, content_type, "single", owner=owner)
         headers = {"Content-Type": content_type}
         if store.conditional_puts(name):
@@ -108,8 +129,15 @@ def begin(grant: Grant, *, filename: str, size: Any, content_type: Any, mode: st
         url = store.presigned_put(key, expires=PART_URL_EXPIRY)
         return {"ticket": ticket, "mode": "single", "url": url, "headers": headers}
     part_size = browser_multipart.part_size_for(size)
-    upload_id = browser_multipart.start(store, key, content_type)
-    ticket = Ticket(grant.field, name, size, content_type, "multipart", upload_id, part_size, owner=owner)
+    try:
+        upload_id = browser_multipart.start(store, key, content_type)
+    except BaseException:
+        if claimed:
+            browser_multipart.release(store, key)
+        raise
+    ticket = Ticket(
+        grant.field, name, size, content_type, "multipart", upload_id, part_size, owner=owner, claimed=claimed
+    )
     count = browser_multipart.part_count(size, part_size)
     urls = part_urls(grant, ticket, list(range(1, min(count, FIRST_URLS) + 1)))
     return {"ticket": ticket, "mode": "multipart", "part_size": part_size, "parts": count, "urls": urls}
@@ -138,7 +166,12 @@ def finish(grant: Grant, ticket: Ticket) -> Value:
     if ticket.mode == "multipart":
         try:
             browser_multipart.complete(
-                store, key, ticket.upload_id, size=ticket.size, part_size=ticket.part_size
+                store,
+                key,
+                ticket.upload_id,
+                size=ticket.size,
+                part_size=ticket.part_size,
+                claimed=ticket.claimed,
             )
         except NameTaken as error:
             browser_multipart.abort(store, key, ticket.upload_id)
@@ -162,6 +195,7 @@ def cancel(grant: Grant, ticket: Ticket) -> None:
     """Abort a multipart upload (its parts are freed); remove a single PUT's object if it arrived."""
     storage = target_storage(grant)
     if ticket.mode == "multipart":
-        browser_multipart.abort(storage.store, storage.store.key(ticket.name), ticket.upload_id)
+        key = storage.store.key(ticket.name)
+        browser_multipart.abort(storage.store, key, ticket.upload_id, claimed=ticket.claimed)
     elif storage.exists(ticket.name):
         storage.delete(ticket.name)

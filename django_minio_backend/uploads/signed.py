@@ -50,6 +50,7 @@ class Ticket:
     upload_id: str = ""
     part_size: int = 0
     owner: str = ""  # the user it was started for ("" for anonymous uploads)
+    claimed: bool = False  # the name is held by a claim object until completion
 
 
 @dataclass(frozen=True)

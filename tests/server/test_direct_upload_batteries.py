@@ -201,3 +201,14 @@ def test_the_drf_field_accepts_only_a_value_for_its_field(spec, private):
     assert ok.validated_data["file"] == done["name"]
     forged = Serializer(data={"file": done["name"]})
     assert not forged.is_valid() and "not valid" in str(forged.errors["file"])
+
+
+def test_two_uploads_of_one_file_name_never_overwrite_each_other(spec, private):
+    grant = spec.grant_token()
+    first = upload(grant, b"A" * (9 * MiB), filename="same.bin")
+    second = upload(grant, b"B" * (9 * MiB), filename="same.bin")  # started while the first is open
+    done = [finish(grant, started["ticket"]) for started in (second, first)]
+    assert [status for status, _ in done] == [200, 200], done
+    names = {answer["name"] for _, answer in done}
+    assert len(names) == 2
+    assert sorted(private.open(n).read(1) for n in names) == [b"A", b"B"]
