@@ -62,6 +62,7 @@ def environment(s3_server, bucket: str, workdir: Path, external: str | None) -> 
 
 @contextmanager
 def uploads_server(s3_server, bucket: str, workdir: Path, *, external: str | None = None) -> Iterator[UploadsServer]:
+    workdir.mkdir(parents=True, exist_ok=True)
     env = environment(s3_server, bucket, workdir, external)
     manage = [sys.executable, "-m", "django"]
     subprocess.run([*manage, "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120)
