@@ -61,11 +61,15 @@ def environment(s3_server, bucket: str, workdir: Path, external: str | None) -> 
 
 
 @contextmanager
-def uploads_server(s3_server, bucket: str, workdir: Path, *, external: str | None = None) -> Iterator[UploadsServer]:
+def uploads_server(
+    s3_server, bucket: str, workdir: Path, *, external: str | None = None
+) -> Iterator[UploadsServer]:
     workdir.mkdir(parents=True, exist_ok=True)
     env = environment(s3_server, bucket, workdir, external)
     manage = [sys.executable, "-m", "django"]
-    subprocess.run([*manage, "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run(
+        [*manage, "migrate", "--run-syncdb", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
     subprocess.run([sys.executable, "-c", CREATE_ADMIN], cwd=ROOT, env=env, check=True, timeout=60)
     (port,) = free_ports(1)
     log = workdir / "waitress.log"

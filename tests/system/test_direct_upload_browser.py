@@ -53,7 +53,9 @@ def site(s3_server, tmp_path_factory):
     with FaultProxy(s3_server.endpoint) as proxy, uploads_server(
         s3_server, bucket, workdir, external=proxy.endpoint
     ) as server:  # fmt: skip
-        storage = MinioBackend(bucket_name=bucket, **s3_server.storage_options(MINIO_PRIVATE_BUCKETS=[bucket]))
+        storage = MinioBackend(
+            bucket_name=bucket, **s3_server.storage_options(MINIO_PRIVATE_BUCKETS=[bucket])
+        )
         put_bucket_cors(storage, server.base)
         yield server, proxy, storage, workdir / "uploads.sqlite3"
 
@@ -105,7 +107,9 @@ def wait_uploaded(page) -> None:
 
 def saved_name(db, title: str) -> str:
     with sqlite3.connect(db) as connection:
-        row = connection.execute("SELECT file FROM uploads_project_attachment WHERE title = ?", (title,)).fetchone()
+        row = connection.execute(
+            "SELECT file FROM uploads_project_attachment WHERE title = ?", (title,)
+        ).fetchone()
     assert row, f"no row titled {title!r}"
     return row[0]
 
@@ -142,7 +146,12 @@ def test_admin_uploads_200_mib_in_parts_straight_to_the_bucket(page, site, big_f
 def test_plain_form_retries_failed_parts_and_saves_the_row(page, site, big_file):
     server, proxy, storage, db = site
     path, digest = big_file
-    proxy.set("status", status=503, times=3, match=lambda method, target: method == "PUT" and "partNumber=" in target)
+    proxy.set(
+        "status",
+        status=503,
+        times=3,
+        match=lambda method, target: method == "PUT" and "partNumber=" in target,
+    )
     page.goto(f"{server.base}/form/")
     page.fill("#id_title", "form big")
     page.set_input_files("#id_file", str(path))
@@ -178,7 +187,9 @@ def test_cancel_aborts_and_leaves_nothing(page, site, tmp_path, s3_server):
     path = tmp_path / "cancelled.bin"
     write_random_file(path, 64 * MiB)
     try:
-        proxy.set("delay", seconds=2.0, match=lambda method, target: method == "PUT" and "partNumber=" in target)
+        proxy.set(
+            "delay", seconds=2.0, match=lambda method, target: method == "PUT" and "partNumber=" in target
+        )
         page.goto(f"{server.base}/form/")
         page.fill("#id_title", "cancelled")
         page.set_input_files("#id_file", str(path))
