@@ -10,6 +10,7 @@ assembled. ListParts is our own request, parsed here, because minio-py's ``_list
 
 from __future__ import annotations
 
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -101,7 +102,8 @@ def reserve(store: ObjectStore, key: str, *, multipart_upload: bool) -> bool:
 
     A multipart upload on a server that ignores If-None-Match on CompleteMultipartUpload but
     honours it on PUT (Ceph RGW) claims the key with a small claim object (conditional.py), as the
-    storage's own large saves do; True then. Elsewhere one HEAD checks the key.
+    storage's own large saves do; True then. Elsewhere one HEAD checks the key, and where the
+    completion is conditional, one listing checks that no other upload to the key is under way.
     """
     conditional_complete = multipart_upload and store.honours_if_none_match(
         capabilities.COMPLETE, for_name=key
@@ -110,9 +112,16 @@ def reserve(store: ObjectStore, key: str, *, multipart_upload: bool) -> bool:
         with store.errors("claim the name of the direct upload", key):
             claim(store.connection, store.bucket, key)
         return True
-    if key_exists(store, key):
+    if key_exists(store, key) or (conditional_complete and upload_in_progress(store, key)):
         raise NameTaken(key)
     return False
+
+
+def upload_in_progress(store: ObjectStore, key: str) -> bool:
+    """Whether another multipart upload to ``key`` is under way (its conditional Complete would
+    make one of the two fail), from the first 1,000 uploads listed under the key."""
+    pending = itertools.islice(store.pending_uploads(key), PAGE)
+    return any(pending_key == key for pending_key, _, _ in pending)
 
 
 def complete(
