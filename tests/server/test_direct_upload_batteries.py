@@ -212,3 +212,35 @@ def test_two_uploads_of_one_file_name_never_overwrite_each_other(spec, private):
     names = {answer["name"] for _, answer in done}
     assert len(names) == 2
     assert sorted(private.open(n).read(1) for n in names) == [b"A", b"B"]
+
+
+def test_requests_per_upload_and_none_per_part(minio_settings, s3_server, counter, name):
+    settings = minio_settings
+    conditional_complete = s3_server.supports("conditional-complete")
+    options = settings.STORAGES["default"]["OPTIONS"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "counted": {
+            "BACKEND": "django_minio_backend.models.MinioBackend",
+            "OPTIONS": {
+                **options,
+                "MINIO_HTTP_CLIENT": counter,
+                "MINIO_CONDITIONAL_WRITES": s3_server.supports("conditional-put"),
+                "MINIO_SERVER_CAPABILITIES": {"if-none-match-complete": conditional_complete},
+            },
+        },
+    }
+    grant = FieldSpec.build(storage="counted", upload_to=f"{name}/n/", field_id=f"{name}.n").grant_token()
+    data = os.urandom(20 * 8 * MiB)  # 20 parts: 16 URLs come with the start, 4 are signed later
+    counter.reset()
+    started = upload(grant, data)
+    # start: HEAD the name and list uploads to it (conditional Complete), or claim it (RGW); Create
+    start = ["HEAD", "GET", "POST"] if conditional_complete else ["PUT", "POST"]
+    assert counter.methods() == start  # signing the parts made no request
+    counter.reset()
+    status, _ = finish(grant, started["ticket"])
+    assert status == 200
+    # ListParts, (HEAD the claim,) Complete, HEAD for the size
+    assert counter.methods() == (
+        ["GET", "POST", "HEAD"] if conditional_complete else ["GET", "HEAD", "POST", "HEAD"]
+    )
