@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, PrivatePublicMixedError
 from . import validators as check
-from .validators import GiB, MiB  # noqa: F401 (re-exported: the sizes options are given in)
+from .validators import UPLOAD_KWARGS, GiB, MiB  # noqa: F401 (re-exported: sizes; upload arguments)
 
 DEFAULT_GZIP_EXTENSIONS = (".css", ".js", ".svg", ".json", ".xml", ".txt", ".html", ".map")
 DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
@@ -388,6 +388,11 @@ def closest_key(key: str) -> str | None:
     return matches[0] if matches else None
 
 
+def is_known_key(key: str) -> bool:
+    """An option, or an upload argument (which OPTIONS may hold: Django passes them as kwargs)."""
+    return key in OPTION_KEYS or key in UPLOAD_KWARGS
+
+
 def unknown_key_error(key: str) -> ConfigurationError:
     suggestion = closest_key(key)
     fix = f"Did you mean {suggestion}?" if suggestion else "Remove it; see the README's option table."
@@ -402,7 +407,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
     PrivatePublicMixedError for a bucket listed as both private and public.
     """
     for key in raw:
-        if key not in OPTION_KEYS:
+        if not is_known_key(key):
             raise unknown_key_error(key)
     parsed: dict[str, Any] = {}
     for option in OPTION_TABLE:
@@ -425,7 +430,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
 
 def option_problems(raw: Mapping[str, Any]) -> list[ConfigurationError]:
     """Every problem in ``raw``, not just the first; used by the system checks."""
-    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if key not in OPTION_KEYS]
+    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if not is_known_key(key)]
     for option in OPTION_TABLE:
         if raw.get(option.key) is not None:
             try:

@@ -31,7 +31,26 @@ CAPABILITIES = (
     "if-none-match-complete",
     "bucket-policies",
     "presigned-post",
+    "tagging",
     *(f"encryption:{mode}" for mode in SSE_MODES),
+)
+
+# Keyword arguments (besides MINIO_* options) that tune uploads, as in the 4.x line; OPTIONS may
+# hold them too (Django passes OPTIONS as keyword arguments), and parse_options leaves them out.
+UPLOAD_KWARGS = frozenset(
+    {
+        "replace_existing",
+        "http_client",
+        "metadata",
+        "user_metadata",
+        "sse",
+        "progress",
+        "tags",
+        "retention",
+        "legal_hold",
+        "num_parallel_uploads",
+        "headers",
+    }
 )
 
 Check = Callable[[str, Any], Any]
