@@ -176,7 +176,9 @@ def report(server, runs: list[dict], timed: dict) -> str:
             "",
             "Django to S3: start (claim the name with a small conditional PUT, because RGW ignores "
             "If-None-Match on CompleteMultipartUpload; CreateMultipartUpload), complete (ListParts, HEAD "
-            "the claim, Complete, HEAD to check the size), and the form's check of the value (HEAD):",
+            "the claim, Complete, HEAD to check the size), and the form's check of the value (HEAD). The "
+            "file has the name of the first upload's, so its first claim is refused (412) and the next "
+            "name (Django's random suffix) is claimed: 2 PUTs, where a free name takes 1:",
             "",
             "| request | count |",
             "|---|---|",
