@@ -62,3 +62,25 @@ def test_a_field_needs_one_target_and_an_importable_permission():
         FieldSpec.build(storage="default")
     with pytest.raises(ValueError, match="module-level"):
         FieldSpec.build(storage="default", field_id="x", permission=lambda request, grant: True)
+
+
+def test_the_widget_renders_the_grant_the_endpoints_and_the_script(settings):
+    from django import forms
+
+    from django_minio_backend.forms import DirectUploadField
+
+    settings.ROOT_URLCONF = "tests.support.direct_uploads"
+
+    class UploadForm(forms.Form):
+        file = DirectUploadField(
+            storage="default", upload_to="u/", field_id="unit.file", content_types=["image/*"]
+        )
+
+    form = UploadForm()
+    html = str(form["file"])
+    grant = signed.load_grant(html.split('data-grant="', 1)[1].split('"', 1)[0])
+    assert grant.field == "unit.file" and grant.content_types == ("image/*",)
+    assert 'data-start="/uploads/direct/start/"' in html and 'accept="image/*"' in html
+    assert '<input type="hidden" name="file" value=""' in html
+    assert "django_minio_backend/direct-upload.js" in str(form.media)
+    assert not UploadForm({"file": "u/typed-by-a-user.bin"}).is_valid()
