@@ -28,6 +28,7 @@ from tests.support import PUBLIC, CountingPoolManager, headers_of, refused
 from tests.support.faultproxy import FaultProxy
 
 STATIC = "django_minio_backend.models.MinioBackendStatic"
+FILES_ONLY = "django.contrib.staticfiles.finders.FileSystemFinder"
 MANIFEST = "django_minio_backend.models.MinioManifestStaticStorage"
 anonymous = urllib3.PoolManager()
 MIN_PART = 5 * 1024 * 1024
@@ -58,6 +59,7 @@ def use_static(minio_settings, minio_options, static_bucket, counter, tmp_path):
 
     def configure(backend=STATIC, **extra):
         minio_settings.STATICFILES_DIRS = [str(source)]
+        minio_settings.STATICFILES_FINDERS = [FILES_ONLY]  # not the apps' own files (this package ships one)
         options = {**minio_options, "MINIO_STATIC_FILES_BUCKET": static_bucket, "MINIO_HTTP_CLIENT": counter}
         minio_settings.STORAGES = {
             **minio_settings.STORAGES,
@@ -419,6 +421,7 @@ def test_the_first_failed_upload_is_raised_with_the_files_name(
     files = make_sources(source, 20)
     with FaultProxy(s3_server.endpoint) as proxy:
         minio_settings.STATICFILES_DIRS = [str(source)]
+        minio_settings.STATICFILES_FINDERS = [FILES_ONLY]
         options = {
             **minio_options,
             "MINIO_ENDPOINT": proxy.endpoint,

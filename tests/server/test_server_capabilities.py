@@ -78,6 +78,7 @@ def test_the_probe_leaves_no_object_the_storage_shows(storage, s3_server, name):
     assert added == {f"{name}/a.txt"}
 
 
+@pytest.mark.s3_needs("signatures")  # moto accepts any secret
 def test_refused_credentials_name_the_file_and_the_servers_answer(settings, s3_server):
     settings.STORAGES = storages_for(s3_server)
     storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", MINIO_SECRET_KEY="wrong-secret")
