@@ -227,8 +227,15 @@ class StorageOptions:
         "[What a server can do](capabilities.md)): e.g. "
         '`{"presigned-post": False, "bucket-policies": False}`. Keys: `if-none-match-put` (as '
         "`MINIO_CONDITIONAL_WRITES`), `if-none-match-complete`, `bucket-policies`, `presigned-post`, "
-        "`encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
+        "`content-md5`, `encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
     )
+    request_hook: Any = option("MINIO_REQUEST_HOOK", None, check.callable_or_dotted, "Called with a `RequestEvent`"
+        " after each S3 request, e.g. for metrics ([Observability](observability.md)).", identity=False)
+    stat_cache: bool = option("MINIO_STAT_CACHE", False, check.boolean, "Answer `exists()`, `size()`, "
+        "`get_modified_time()` and image dimensions from Django's cache ([Observability](observability.md)).")
+    stat_cache_timeout: int = option("MINIO_STAT_CACHE_TIMEOUT", 300, check.whole_seconds,
+        "Seconds a stat cache entry lives: the longest a write by another program goes unseen.")
+    stat_cache_alias: str = option("MINIO_STAT_CACHE_ALIAS", "default", check.text, "`CACHES` alias of it.")
     health_check_timeout: float = option(
         "MINIO_HEALTH_CHECK_TIMEOUT", 3.0, check.seconds,
         "Upper bound, in seconds, on `is_minio_available()`.",

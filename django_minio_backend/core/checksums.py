@@ -1,0 +1,199 @@
+"""Checksums: every PUT and part carries its body's MD5, and whole reads are checked.
+
+Writes. ``send()`` is ``request.send`` plus ``Content-MD5``: the server recomputes the MD5 of what
+arrived and refuses a body that differs (``BadDigest``), so a byte changed on the way is never
+stored. ``Content-MD5`` is the one body checksum every S3 implementation checks (AWS, MinIO, Ceph
+RGW, Swift's s3api, moto); the ``x-amz-checksum-*`` headers are newer and not everywhere, and
+Python's standard library has no CRC32C. The digest has to be in the headers, before the body,
+so it is computed by a first pass over ``body()`` (the same fresh body a retry reads): for a part
+held in the reused part buffer that is a pass over memory; for a seekable file it is a second
+read of that range of the file, never a copy of it in memory. During that pass upload progress
+is not reported (:func:`hashing`). A ``BadDigest`` answer is sent again once from a fresh body;
+a second one fails the save (nothing is stored).
+
+A server that refuses the header itself (501, or a 400 naming it that is not a digest mismatch)
+is remembered once per endpoint and process as lacking ``content-md5`` (``state.py``); writes then
+go without it, with one warning. ``MINIO_SERVER_CAPABILITIES = {"content-md5": False}`` states it
+up front.
+
+Reads. :class:`ReadVerifier` follows a read from byte 0 to the end and compares the MD5 of what
+was returned with the stored checksum, where one exists: ``x-amz-meta-md5``, else the ETag of a
+single-part object without SSE-C or SSE-KMS (for those S3 does not make the ETag the MD5).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import contextvars
+import hashlib
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import urllib3
+
+from ..errors import ChecksumMismatchError
+from . import request
+from .connection import Connection
+from .state import STATE
+
+logger = logging.getLogger("django_minio_backend")
+
+CONTENT_MD5 = "content-md5"
+MD5_META = "x-amz-meta-md5"
+_MISMATCH_CODES = {"BadDigest", "InvalidDigest"}
+_hashing: contextvars.ContextVar[bool] = contextvars.ContextVar("minio_checksum_pass", default=False)
+
+
+@contextlib.contextmanager
+def hashing() -> Iterator[None]:
+    """Inside: the checksum pass over a body (upload progress must not count it)."""
+    token = _hashing.set(True)
+    try:
+        yield
+    finally:
+        _hashing.reset(token)
+
+
+def is_hashing() -> bool:
+    return _hashing.get()
+
+
+def md5_of(chunks: Any) -> bytes:
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.digest()
+
+
+def content_md5(body: Callable[[], Any]) -> str:
+    """The ``Content-MD5`` value (base64 of the raw digest) of the bytes ``body()`` yields."""
+    with hashing():
+        return base64.b64encode(md5_of(body())).decode("ascii")
+
+
+def sends_md5(conn: Connection) -> bool:
+    """Whether writes to this endpoint carry Content-MD5: stated, learned (False), else True."""
+    stated = conn.options.server_capabilities.get(CONTENT_MD5)
+    if stated is not None:
+        return stated
+    return STATE.capability(conn.endpoint, CONTENT_MD5) is not False
+
+
+def _error_code(response: urllib3.BaseHTTPResponse, bucket: str, key: str) -> tuple[str, str]:
+    error = request.s3_error(response, bucket, key)
+    return error.code or "", error.message or ""
+
+
+def refuses_header(response: urllib3.BaseHTTPResponse, bucket: str, key: str) -> bool:
+    """Whether the answer refuses the Content-MD5 header itself (not a body that did not match)."""
+    if response.status == 501:
+        return True
+    if response.status != 400:
+        return False
+    code, message = _error_code(response, bucket, key)
+    return code not in _MISMATCH_CODES and "md5" in f"{code} {message}".lower()
+
+
+def is_mismatch(response: urllib3.BaseHTTPResponse, bucket: str, key: str) -> bool:
+    return response.status == 400 and _error_code(response, bucket, key)[0] in _MISMATCH_CODES
+
+
+def send(
+    conn: Connection,
+    method: str,
+    bucket: str,
+    key: str,
+    *,
+    body: Callable[[], Any],
+    headers: Mapping[str, str],
+    **kw: Any,
+) -> tuple[urllib3.BaseHTTPResponse, int]:
+    """``request.send`` with the body's Content-MD5 (see the module docstring). (response, attempts)."""
+    if not sends_md5(conn):
+        return request.send(conn, method, bucket, key, body=body, headers=dict(headers), **kw)
+    checked = {**headers, "Content-MD5": content_md5(body)}
+    response, attempts = request.send(conn, method, bucket, key, body=body, headers=checked, **kw)
+    if is_mismatch(response, bucket, key):
+        logger.warning(
+            "%s refused the body of %s/%s as corrupted in transit (Content-MD5 mismatch); sending it again.",
+            conn.endpoint, bucket, key,
+        )  # fmt: skip
+        checked["Content-MD5"] = content_md5(body)
+        response, again = request.send(conn, method, bucket, key, body=body, headers=checked, **kw)
+        return response, attempts + again
+    if refuses_header(response, bucket, key):
+        STATE.remember(conn.endpoint, CONTENT_MD5, False)
+        logger.warning(
+            "S3 endpoint %s refuses the Content-MD5 header (HTTP %s): writes to it are sent without a body "
+            "checksum from now on, so a body corrupted on the way would not be detected. Use a server that "
+            'checks Content-MD5, or state MINIO_SERVER_CAPABILITIES = {"content-md5": False}.',
+            conn.endpoint, response.status,
+        )  # fmt: skip
+        response, again = request.send(conn, method, bucket, key, body=body, headers=dict(headers), **kw)
+        return response, attempts + again
+    return response, attempts
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+def stored_md5(headers: Mapping[str, str]) -> str | None:
+    """The hex MD5 of the stored bytes, when the object's headers state one (module docstring)."""
+    meta = (headers.get(MD5_META) or "").strip().lower()
+    if _is_md5(meta):
+        return meta
+    if headers.get("x-amz-server-side-encryption-customer-algorithm"):
+        return None
+    if (headers.get("x-amz-server-side-encryption") or "").lower() == "aws:kms":
+        return None
+    etag = (headers.get("ETag") or "").strip('"').lower()
+    return etag if _is_md5(etag) else None
+
+
+def _is_md5(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+class ReadVerifier:
+    """The MD5 of a read that runs from byte 0 to the end, compared with the stored one at the end.
+
+    A seek elsewhere stops the check (the bytes no longer run in order); a seek back to 0 with
+    nothing read yet keeps it.
+    """
+
+    def __init__(self, expected: str | None, size: int, what: str) -> None:
+        self.expected = expected
+        self._size = size
+        self._what = what
+        self._digest = hashlib.md5(usedforsecurity=False) if expected else None
+        self._seen = 0
+        self._failure: ChecksumMismatchError | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._digest is not None
+
+    def moved(self, position: int) -> None:
+        if position != self._seen:
+            self._digest = None
+
+    def update(self, data: Any) -> None:
+        """Add the next bytes; ChecksumMismatchError when they complete the object wrongly."""
+        if self._failure is not None:
+            raise self._failure
+        if self._digest is None:
+            return
+        self._digest.update(data)
+        self._seen += len(data)
+        if self._seen >= self._size:
+            got, self._digest = self._digest.hexdigest(), None
+            if got != self.expected:
+                self._failure = ChecksumMismatchError(
+                    f"Read of {self._what} returned bytes whose MD5 {got} differs from the stored "
+                    f"checksum {self.expected}: they were corrupted on the way. The bytes were not handed "
+                    "out as good; read the file again (a persistent mismatch means the stored object or "
+                    "a proxy on the way is damaged)."
+                )
+                raise self._failure
