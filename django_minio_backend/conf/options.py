@@ -230,7 +230,7 @@ class StorageOptions:
         "`content-md5`, `encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
     )
     request_hook: Any = option("MINIO_REQUEST_HOOK", None, check.callable_or_dotted, "Called with a "
-        "`RequestEvent` after each S3 request, e.g. metrics ([Observability](observability.md)).", identity=False)
+        "`RequestEvent` after each S3 request ([Observability](observability.md)).", identity=False)
     stat_cache: bool = option("MINIO_STAT_CACHE", False, check.boolean, "Answer `exists()`, `size()`, "
         "`get_modified_time()` and image dimensions from Django's cache ([Observability](observability.md)).")
     stat_cache_timeout: int = option("MINIO_STAT_CACHE_TIMEOUT", 300, check.whole_seconds,
