@@ -8,8 +8,11 @@ Python's standard library has no CRC32C. The digest has to be in the headers, be
 so it is computed by a first pass over ``body()`` (the same fresh body a retry reads): for a part
 held in the reused part buffer that is a pass over memory; for a seekable file it is a second
 read of that range of the file, never a copy of it in memory. During that pass upload progress
-is not reported (:func:`hashing`). A ``BadDigest`` answer is sent again once from a fresh body;
-a second one fails the save (nothing is stored).
+is not reported (:func:`hashing`). The answer's ETag is compared too (for servers that accept the
+header without checking it, such as moto), except for SSE-C and SSE-KMS writes, whose ETag is not
+the MD5. A corrupted body (``BadDigest``, or another ETag) is sent again once from a fresh body;
+a second one fails the save. A whole object stored wrong is deleted before either, so nothing
+corrupted stays under the name.
 
 A server that refuses the header itself (501, or a 400 naming it that is not a digest mismatch)
 is remembered once per endpoint and process as lacking ``content-md5`` (``state.py``); writes then
@@ -33,7 +36,7 @@ from typing import Any
 
 import urllib3
 
-from ..errors import ChecksumMismatchError
+from ..errors import ChecksumMismatchError, StorageServerError
 from . import request
 from .connection import Connection
 from .state import STATE
@@ -115,25 +118,57 @@ def send(
         return request.send(conn, method, bucket, key, body=body, headers=dict(headers), **kw)
     checked = {**headers, "Content-MD5": content_md5(body)}
     response, attempts = request.send(conn, method, bucket, key, body=body, headers=checked, **kw)
-    if is_mismatch(response, bucket, key):
-        logger.warning(
-            "%s refused the body of %s/%s as corrupted in transit (Content-MD5 mismatch); sending it again.",
-            conn.endpoint, bucket, key,
-        )  # fmt: skip
-        checked["Content-MD5"] = content_md5(body)
-        response, again = request.send(conn, method, bucket, key, body=body, headers=checked, **kw)
-        return response, attempts + again
     if refuses_header(response, bucket, key):
-        STATE.remember(conn.endpoint, CONTENT_MD5, False)
-        logger.warning(
-            "S3 endpoint %s refuses the Content-MD5 header (HTTP %s): writes to it are sent without a body "
-            "checksum from now on, so a body corrupted on the way would not be detected. Use a server that "
-            'checks Content-MD5, or state MINIO_SERVER_CAPABILITIES = {"content-md5": False}.',
-            conn.endpoint, response.status,
-        )  # fmt: skip
-        response, again = request.send(conn, method, bucket, key, body=body, headers=dict(headers), **kw)
-        return response, attempts + again
-    return response, attempts
+        _learn_refusal(conn, response.status)
+        again, more = request.send(conn, method, bucket, key, body=body, headers=dict(headers), **kw)
+        return again, attempts + more
+    if not _corrupted(conn, response, checked, bucket, key, kw):
+        return response, attempts
+    logger.warning(
+        "%s received a corrupted body for %s/%s (Content-MD5 or ETag mismatch); sending it again.",
+        conn.endpoint, bucket, key,
+    )  # fmt: skip
+    response, more = request.send(conn, method, bucket, key, body=body, headers=checked, **kw)
+    if _corrupted(conn, response, checked, bucket, key, kw):
+        raise StorageServerError(
+            f"Upload of {bucket}/{key} to {conn.endpoint} was corrupted on the way twice (Content-MD5 or "
+            "ETag mismatch); nothing corrupted was kept. Check the network or proxy between them."
+        )
+    return response, attempts + more
+
+
+def _learn_refusal(conn: Connection, status: int) -> None:
+    STATE.remember(conn.endpoint, CONTENT_MD5, False)
+    logger.warning(
+        "S3 endpoint %s refuses the Content-MD5 header (HTTP %s): writes to it are sent without a body "
+        "checksum from now on, so a body corrupted on the way would not be detected. Use a server that "
+        'checks Content-MD5, or state MINIO_SERVER_CAPABILITIES = {"content-md5": False}.',
+        conn.endpoint, status,
+    )  # fmt: skip
+
+
+def _corrupted(
+    conn: Connection, response: Any, headers: Mapping[str, str], bucket: str, key: str, kw: Mapping
+) -> bool:
+    """Whether the server refused the body as corrupted, or stored other bytes than sent (its ETag,
+    for servers that do not check Content-MD5). A whole object stored wrong is deleted at once."""
+    if response.status >= 300:
+        return is_mismatch(response, bucket, key)
+    if _encrypted(headers):  # SSE-C and SSE-KMS ETags are not the MD5
+        return False
+    etag = request.etag_of(response)
+    if not _is_md5(etag) or base64.b64decode(headers["Content-MD5"]).hex() == etag:
+        return False
+    if "partNumber" not in (kw.get("query") or {}):
+        conn.client.remove_object(bucket_name=bucket, object_name=key)
+    return True
+
+
+def _encrypted(headers: Mapping[str, str]) -> bool:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return bool(lowered.get("x-amz-server-side-encryption-customer-algorithm")) or (
+        lowered.get("x-amz-server-side-encryption", "").lower() == "aws:kms"
+    )
 
 
 # -- reads -------------------------------------------------------------------------------------
