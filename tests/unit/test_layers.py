@@ -28,6 +28,7 @@ RANKS = {
     "serving": 6,
     "checks": 7,
     "models": 8,
+    "fields": 8,
     "apps": 8,
     "utils": 9,
     "management": 9,
