@@ -29,6 +29,7 @@ RANKS = {
     "checks": 7,
     "models": 8,
     "fields": 8,
+    "toolbar": 8,
     "apps": 8,
     "utils": 9,
     "management": 9,
