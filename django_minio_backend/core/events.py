@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -65,7 +65,7 @@ class RequestEvent:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__slots__}
 
     def __str__(self) -> str:
         target = f"{self.bucket}/{self.key}" if self.key else self.bucket or "/"
@@ -205,10 +205,7 @@ def _emit(event: RequestEvent, hook: Callable | None) -> None:
 # -- the pool ----------------------------------------------------------------------------------
 
 
-_OWN = frozenset(
-    {"pool", "endpoint", "_host", "_hook", "_record", "urlopen", "request", "request_encode_url",
-     "request_encode_body"}
-)  # fmt: skip
+_FRONT_ENDS = frozenset({"urlopen", "request", "request_encode_url", "request_encode_body"})
 
 
 class ObservedPool(urllib3.PoolManager):
@@ -216,7 +213,9 @@ class ObservedPool(urllib3.PoolManager):
 
     It is a PoolManager (minio requires one) that holds the real pool and hands it everything
     but ``urlopen`` and urllib3's ``request()`` front ends (which call ``urlopen``): ``clear()``,
-    ``connection_from_url()``, ``connection_pool_kw``, ``headers`` ... are the wrapped pool's.
+    ``connection_from_url()``, ``connection_pool_kw``, ``headers`` ... are the wrapped pool's
+    (PoolManager's own names through the properties set below the class, others through
+    ``__getattr__``). Its own attributes are plain ones, so the check of ``urlopen`` stays cheap.
     """
 
     def __init__(self, pool: urllib3.PoolManager, *, endpoint: str, hook: Callable | None = None) -> None:
@@ -226,10 +225,10 @@ class ObservedPool(urllib3.PoolManager):
         self._host = urlsplit(endpoint).netloc
         self._hook = hook
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in _OWN or name.startswith("__"):
-            return object.__getattribute__(self, name)
-        return getattr(object.__getattribute__(self, "pool"), name)
+    def __getattr__(self, name: str) -> Any:
+        if name == "pool":  # not set yet (e.g. while copying): nothing to hand over to
+            raise AttributeError(name)
+        return getattr(self.pool, name)
 
     def urlopen(self, method: str, url: str, **kw: Any) -> Any:  # type: ignore[override]
         if not _listening(self._hook):
@@ -260,6 +259,15 @@ class ObservedPool(urllib3.PoolManager):
             error=error,
         )
         _emit(event, self._hook)
+
+
+def _delegated(name: str) -> property:
+    return property(lambda self: getattr(self.pool, name))
+
+
+for _name in dir(urllib3.PoolManager):
+    if not _name.startswith("__") and _name not in _FRONT_ENDS and _name not in vars(ObservedPool):
+        setattr(ObservedPool, _name, _delegated(_name))
 
 
 def _sent(headers: Any, body: Any) -> int:
