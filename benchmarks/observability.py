@@ -342,10 +342,11 @@ def easy_thumbnails_rows(names: list[str]) -> list[tuple[str, str, str, str]]:
         "{% load thumbnail %}{% for f in files %}{% thumbnail f 80x80 crop as t %}"
         "<img src='{{ t.url }}' width='{{ t.width }}'>{% endfor %}"
     )
-    for cache in (False, True):
-        with with_stat_cache(cache):
-            from easy_thumbnails.models import Source
+    from django.test import override_settings
+    from easy_thumbnails.models import Source
 
+    for cache, dimensions in ((False, False), (True, False), (False, True)):
+        with with_stat_cache(cache), override_settings(THUMBNAIL_CACHE_DIMENSIONS=dimensions):
             Source.objects.all().delete()
 
             def render():
@@ -354,14 +355,10 @@ def easy_thumbnails_rows(names: list[str]) -> list[tuple[str, str, str, str]]:
                 template.render(Context({"files": files}))
 
             first, later = counted(render)
-        rows.append(
-            (
-                f"easy-thumbnails: {IMAGES} x `{{% thumbnail %}}` + url + width",
-                "on" if cache else "off",
-                str(first),
-                str(later),
-            )
-        )
+        page = f"easy-thumbnails: {IMAGES} x `{{% thumbnail %}}` + url + width"
+        if dimensions:
+            page += " (THUMBNAIL_CACHE_DIMENSIONS = True)"
+        rows.append((page, "on" if cache else "off", first, later))
     return rows
 
 

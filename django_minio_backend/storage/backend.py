@@ -255,7 +255,7 @@ class MinioBackend(
     def image_dimensions(self, name: str) -> tuple[int | None, int | None]:
         """(width, height) of the image ``name``, as Django's ImageField reads them; kept in the
         stat cache when it is on (``fields.ImageField`` asks here)."""
-        return statcache.dimensions(self.store, name, partial(self.stat, name), partial(self._measure, name))
+        return statcache.dimensions(self.store, name, partial(self._measure, name))
 
     def _measure(self, name: str) -> tuple[int | None, int | None]:
         with self._open(name) as image:

@@ -5,8 +5,9 @@ same objects on every page, and an ``ImageField`` without width/height fields op
 to read its dimensions each time they are shown. With the stat cache on, the first answer is kept
 in ``CACHES[MINIO_STAT_CACHE_ALIAS]`` and later ones make no request: one entry per object, under
 a key made of the endpoint, the bucket and the key (not the alias, so every storage of a bucket
-shares it), holding whether it exists, its size, modification time, ETag and, once asked, its
-image dimensions. A missing object is cached too (thumbnailers ask for thumbnails not yet made).
+shares it), holding whether it exists, its size, modification time and ETag; an image's dimensions,
+once asked, have an entry of their own (so asking them costs one GET, not a HEAD too). A
+missing object is cached too (thumbnailers ask for thumbnails not yet made).
 
 This package's own save, delete, copy, rename and ``delete_prefix`` drop the entries they touch;
 with a shared cache (Redis, memcached) that reaches every process. A write by another program
@@ -29,6 +30,7 @@ from ..core.store import ObjectStore
 logger = logging.getLogger("django_minio_backend")
 PREFIX = "minio_stat_"
 MISSING = {"exists": False}
+DIMENSIONS = "_dimensions"
 
 
 def cache_key(store: ObjectStore, key: str) -> str:
@@ -64,15 +66,16 @@ def require(found: dict[str, Any], store: ObjectStore, name: str) -> dict[str, A
     return found
 
 
-def dimensions(store: ObjectStore, name: str, stat: Callable[[], Any], measure: Callable[[], Any]) -> Any:
-    """The image's (width, height): cached with its entry, else ``measure()`` (reads the image)."""
+def dimensions(store: ObjectStore, name: str, measure: Callable[[], Any]) -> Any:
+    """The image's (width, height): cached (an entry of its own), else ``measure()`` (one GET)."""
     if not store.options.stat_cache:
         return measure()
-    found = require(entry(store, name, stat), store, name)
-    if "dimensions" in found:
-        return tuple(found["dimensions"]) if found["dimensions"] is not None else (None, None)
-    size = measure()
-    _write(store, cache_key(store, store.key(name)), {**found, "dimensions": size})
+    key = cache_key(store, store.key(name)) + DIMENSIONS
+    cached = _call(store, "read", lambda: _cache(store).get(key))
+    if isinstance(cached, tuple | list) and len(cached) == 2:
+        return tuple(cached)
+    size = tuple(measure())
+    _write(store, key, size)
     return size
 
 
@@ -85,10 +88,10 @@ def forget(store: ObjectStore, name: str) -> None:
 def forget_key(store: ObjectStore, key: str) -> None:
     if store.options.stat_cache:
         entry_key = cache_key(store, key)
-        _call(store, "invalidate", lambda: _cache(store).delete(entry_key))
+        _call(store, "invalidate", lambda: _cache(store).delete_many([entry_key, entry_key + DIMENSIONS]))
 
 
-def _write(store: ObjectStore, key: str, value: dict[str, Any]) -> None:
+def _write(store: ObjectStore, key: str, value: Any) -> None:
     timeout = store.options.stat_cache_timeout
     _call(store, "write", lambda: _cache(store).set(key, value, timeout))
 
