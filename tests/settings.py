@@ -1,7 +1,5 @@
 """Django settings for the test suite. STORAGES point at a closed port until a test needs a server."""
 
-import importlib.util
-
 SECRET_KEY = "tests-only-not-secret"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -10,8 +8,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "tests.testapp",
 ]
-if importlib.util.find_spec("debug_toolbar"):  # the test extra has it: tests/server/test_toolbar.py
-    INSTALLED_APPS.append("debug_toolbar")
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 USE_TZ = True
 TIME_ZONE = "Europe/Budapest"

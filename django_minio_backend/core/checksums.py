@@ -20,8 +20,9 @@ go without it, with one warning. ``MINIO_SERVER_CAPABILITIES = {"content-md5": F
 up front.
 
 Reads. :class:`ReadVerifier` follows a read from byte 0 to the end and compares the MD5 of what
-was returned with the stored checksum, where one exists: ``x-amz-meta-md5``, else the ETag of a
-single-part object without SSE-C or SSE-KMS (for those S3 does not make the ETag the MD5).
+was returned with the stored checksum, where one exists: the ETag of a single-part object without
+SSE-C or SSE-KMS (for those S3 does not make the ETag the MD5), else ``x-amz-meta-md5`` unless
+the object has a Content-Encoding (the static storage records the MD5 before gzip there).
 """
 
 from __future__ import annotations
@@ -176,15 +177,16 @@ def _encrypted(headers: Mapping[str, str]) -> bool:
 
 def stored_md5(headers: Mapping[str, str]) -> str | None:
     """The hex MD5 of the stored bytes, when the object's headers state one (module docstring)."""
-    meta = (headers.get(MD5_META) or "").strip().lower()
-    if _is_md5(meta):
-        return meta
-    if headers.get("x-amz-server-side-encryption-customer-algorithm"):
-        return None
-    if (headers.get("x-amz-server-side-encryption") or "").lower() == "aws:kms":
-        return None
+    encrypted = headers.get("x-amz-server-side-encryption-customer-algorithm") or (
+        (headers.get("x-amz-server-side-encryption") or "").lower() == "aws:kms"
+    )
     etag = (headers.get("ETag") or "").strip('"').lower()
-    return etag if _is_md5(etag) else None
+    if _is_md5(etag) and not encrypted:
+        return etag
+    meta = (headers.get(MD5_META) or "").strip().lower()
+    if _is_md5(meta) and not headers.get("Content-Encoding"):  # else it is the decoded bytes' MD5
+        return meta
+    return None
 
 
 def _is_md5(value: str) -> bool:

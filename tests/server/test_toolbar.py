@@ -9,14 +9,20 @@ from django.test import RequestFactory
 
 from tests.support import stored
 
-toolbar = pytest.importorskip("debug_toolbar.toolbar")
+pytest.importorskip("debug_toolbar")
 
 PANEL = "django_minio_backend.toolbar.StoragePanel"
 
 
 def render_page(settings, view):
-    """Run ``view`` as the toolbar's middleware does; the panel after it recorded the page."""
+    """Run ``view`` as the toolbar's middleware does; the panel after it recorded the page.
+
+    The toolbar's app is installed for this test only (installed for all, its static files would
+    change what the collectstatic tests upload)."""
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "debug_toolbar"]
     settings.DEBUG_TOOLBAR_PANELS = [PANEL]
+    from debug_toolbar import toolbar
+
     request = RequestFactory().get("/page")
     bar = toolbar.DebugToolbar(request, view)
     panels = bar.enabled_panels

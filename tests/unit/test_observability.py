@@ -181,6 +181,7 @@ MD5 = hashlib.md5(DATA).hexdigest()
         ({"ETag": f'"{MD5}"', "x-amz-server-side-encryption": "aws:kms"}, None),
         ({"ETag": f'"{MD5}"', "x-amz-server-side-encryption-customer-algorithm": "AES256"}, None),
         ({"ETag": '"x-3"', "x-amz-meta-md5": MD5}, MD5),
+        ({"ETag": '"x-3"', "x-amz-meta-md5": MD5, "Content-Encoding": "gzip"}, None),  # MD5 before gzip
         ({}, None),
     ],
 )
