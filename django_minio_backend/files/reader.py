@@ -85,7 +85,7 @@ class ObjectReader(io.RawIOBase):
         self._response: Any = response
         self._position = 0
         self._resumptions = 0  # for the file's lifetime: a flaky connection costs bounded requests
-        self._verifier = ReadVerifier(stored_md5(response.headers), self._size, f"{store.bucket}/{name}")
+        self._verifier = ReadVerifier(stored_md5(response.headers), self._size, repr(name))
 
     @property
     def size(self) -> int:
