@@ -38,7 +38,7 @@ from .conf import legacy
 from .conf.aliases import ROUTER, STORAGE_ROLES, Alias, all_aliases, role_of, router_problems
 from .conf.buckets import plan_for
 from .conf.network import connection_findings
-from .conf.options import OPTION_KEYS, option_problems, unknown_key_error
+from .conf.options import OPTION_KEYS, is_known_key, option_problems, unknown_key_error
 from .conf.sources import top_level_settings, uses_top_level_settings
 from .conf.validators import credentials_problem, encryption_problem
 from .errors import ConfigurationError, CredentialsConfigError, EncryptionConfigError, PrivatePublicMixedError
@@ -72,7 +72,7 @@ def check_connection(config: Alias) -> Iterable[CheckMessage]:
 def check_option_values(config: Alias) -> Iterable[CheckMessage]:
     """Misspelled keys, wrong types and values, and buckets listed as both private and public."""
     for key in config.raw:
-        if key not in OPTION_KEYS:
+        if not is_known_key(key):
             problem = str(unknown_key_error(key))
             yield _error(4, problem.split(". ", 1)[0] + ".", problem.split(". ", 1)[-1], config)
     known = {key: value for key, value in config.raw.items() if key in OPTION_KEYS}

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, PrivatePublicMixedError
 from . import validators as check
-from .validators import GiB, MiB  # noqa: F401 (re-exported: the sizes options are given in)
+from .validators import UPLOAD_KWARGS, GiB, MiB  # noqa: F401 (re-exported: sizes; upload arguments)
 
 DEFAULT_GZIP_EXTENSIONS = (".css", ".js", ".svg", ".json", ".xml", ".txt", ".html", ".map")
 DEFAULT_MEDIA_BUCKET = "auto-generated-bucket-media-files"
@@ -227,15 +227,13 @@ class StorageOptions:
         "[What a server can do](capabilities.md)): e.g. "
         '`{"presigned-post": False, "bucket-policies": False}`. Keys: `if-none-match-put` (as '
         "`MINIO_CONDITIONAL_WRITES`), `if-none-match-complete`, `bucket-policies`, `presigned-post`, "
-        "`content-md5`, `encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
+        "`content-md5`, `tagging`, `encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
     )
-    request_hook: Any = option("MINIO_REQUEST_HOOK", None, check.callable_or_dotted, "Called with a "
-        "`RequestEvent` after each S3 request ([Observability](observability.md)).", identity=False)
-    stat_cache: bool = option("MINIO_STAT_CACHE", False, check.boolean, "Answer `exists()`, `size()`, "
-        "`get_modified_time()` and image dimensions from Django's cache ([Observability](observability.md)).")
-    stat_cache_timeout: int = option("MINIO_STAT_CACHE_TIMEOUT", 300, check.whole_seconds,
-        "Seconds a stat cache entry lives: the longest a write by another program goes unseen.")
-    stat_cache_alias: str = option("MINIO_STAT_CACHE_ALIAS", "default", check.text, "`CACHES` alias of it.")
+    request_hook: Any = option("MINIO_REQUEST_HOOK", None, check.hook, "Called per request.", identity=False)
+    stat_cache: bool = option("MINIO_STAT_CACHE", False, check.boolean, "Cache exists/size/modified time "
+        "and image dimensions in Django's cache ([Observability](observability.md)).")
+    stat_cache_timeout: int = option("MINIO_STAT_CACHE_TIMEOUT", 300, check.whole_seconds, "Seconds kept.")
+    stat_cache_alias: str = option("MINIO_STAT_CACHE_ALIAS", "default", check.text, "Its `CACHES` alias.")
     health_check_timeout: float = option(
         "MINIO_HEALTH_CHECK_TIMEOUT", 3.0, check.seconds,
         "Upper bound, in seconds, on `is_minio_available()`.",
@@ -395,6 +393,11 @@ def closest_key(key: str) -> str | None:
     return matches[0] if matches else None
 
 
+def is_known_key(key: str) -> bool:
+    """An option, or an upload argument (which OPTIONS may hold: Django passes them as kwargs)."""
+    return key in OPTION_KEYS or key in UPLOAD_KWARGS
+
+
 def unknown_key_error(key: str) -> ConfigurationError:
     suggestion = closest_key(key)
     fix = f"Did you mean {suggestion}?" if suggestion else "Remove it; see the README's option table."
@@ -409,7 +412,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
     PrivatePublicMixedError for a bucket listed as both private and public.
     """
     for key in raw:
-        if key not in OPTION_KEYS:
+        if not is_known_key(key):
             raise unknown_key_error(key)
     parsed: dict[str, Any] = {}
     for option in OPTION_TABLE:
@@ -432,7 +435,7 @@ def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
 
 def option_problems(raw: Mapping[str, Any]) -> list[ConfigurationError]:
     """Every problem in ``raw``, not just the first; used by the system checks."""
-    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if key not in OPTION_KEYS]
+    problems: list[ConfigurationError] = [unknown_key_error(key) for key in raw if not is_known_key(key)]
     for option in OPTION_TABLE:
         if raw.get(option.key) is not None:
             try:

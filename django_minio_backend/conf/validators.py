@@ -32,7 +32,26 @@ CAPABILITIES = (
     "bucket-policies",
     "presigned-post",
     "content-md5",
+    "tagging",
     *(f"encryption:{mode}" for mode in SSE_MODES),
+)
+
+# Keyword arguments (besides MINIO_* options) that tune uploads, as in the 4.x line; OPTIONS may
+# hold them too (Django passes OPTIONS as keyword arguments), and parse_options leaves them out.
+UPLOAD_KWARGS = frozenset(
+    {
+        "replace_existing",
+        "http_client",
+        "metadata",
+        "user_metadata",
+        "sse",
+        "progress",
+        "tags",
+        "retention",
+        "legal_hold",
+        "num_parallel_uploads",
+        "headers",
+    }
 )
 
 Check = Callable[[str, Any], Any]
@@ -325,7 +344,7 @@ def key_source(key: str, value: Any) -> Any:
     )
 
 
-def callable_or_dotted(key: str, value: Any) -> Any:
+def hook(key: str, value: Any) -> Any:
     """A callable, or the dotted path of one (imported when first used), or None."""
     if value is None or callable(value) or (isinstance(value, str) and "." in value):
         return value or None

@@ -14,6 +14,7 @@ from minio.commonconfig import ENABLED, Filter
 from minio.error import S3Error
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
 
+from ..errors import UnsupportedByServerError
 from . import capabilities
 from .state import STATE
 from .store import ObjectStore
@@ -21,6 +22,8 @@ from .store import ObjectStore
 PUBLIC_READ_SID = "PublicReadGetObject"
 LIFECYCLE_RULE_ID = "django-minio-backend-abort-incomplete-uploads"
 ALREADY_THERE = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+# How servers without lifecycle rules answer a valid PutBucketLifecycle (Swift s3api: MalformedXML).
+LIFECYCLE_REFUSALS = ("NotImplemented", "MalformedXML")
 
 
 def public_read_statement(bucket: str) -> dict[str, Any]:
@@ -52,12 +55,31 @@ def make(store: ObjectStore) -> bool:
 
 
 def create(store: ObjectStore, *, public: bool) -> bool:
-    """Create the bucket if missing (and make it public if asked). True when it was created."""
+    """Create the bucket if missing (and make it public if asked). True when it was created.
+
+    A public bucket on a server without bucket policies is refused (UnsupportedByServerError): the
+    bucket just created for it is removed again, so nothing is left that looks public but is not.
+    """
+    if public and store.capability(capabilities.POLICIES) is False:
+        raise public_unsupported(store)
     if store.bucket_exists() or not make(store):
         return False
     if public:
-        set_policy(store, public_read_policy(store.bucket))
+        try:
+            set_policy(store, public_read_policy(store.bucket), learn=True)
+        except UnsupportedByServerError:
+            with store.errors("remove the bucket it created,"):
+                store.client.remove_bucket(bucket_name=store.bucket)
+            raise
     return True
+
+
+def public_unsupported(store: ObjectStore) -> UnsupportedByServerError:
+    return UnsupportedByServerError(
+        f"{store.endpoint} does not implement bucket policies, so bucket {store.bucket!r} cannot be made "
+        "public; it was not created. List it in MINIO_PRIVATE_BUCKETS (its files are then served by "
+        "presigned URLs), or use a server with bucket policies."
+    )
 
 
 def ensure_once(store: ObjectStore, *, public: bool) -> None:
@@ -89,14 +111,32 @@ def read_policy(store: ObjectStore) -> tuple[bool, dict[str, Any] | None, bool]:
     return True, json.loads(text) if text else None, True
 
 
-def set_policy(store: ObjectStore, policy: Mapping[str, Any]) -> None:
+def set_policy(store: ObjectStore, policy: Mapping[str, Any], *, learn: bool = False) -> None:
+    """PutBucketPolicy. With ``learn``, a 501 is remembered and raised as UnsupportedByServerError."""
     with store.errors("set policy on"):
-        store.client.set_bucket_policy(bucket_name=store.bucket, policy=json.dumps(policy))
+        try:
+            store.client.set_bucket_policy(bucket_name=store.bucket, policy=json.dumps(policy))
+        except S3Error as error:
+            if not learn or error.code != "NotImplemented":
+                raise
+            capabilities.note_policies(store.endpoint, False)
+            raise public_unsupported(store) from error
+        if learn:
+            capabilities.note_policies(store.endpoint, True)
 
 
 def delete_policy(store: ObjectStore) -> None:
     with store.errors("remove the policy of"):
         store.client.delete_bucket_policy(bucket_name=store.bucket)
+
+
+def lifecycle_unsupported(store: ObjectStore, code: str) -> UnsupportedByServerError:
+    return UnsupportedByServerError(
+        f"{store.endpoint} refused the lifecycle rule for bucket {store.bucket!r} ({code}): it does not "
+        "implement bucket lifecycle rules, so MINIO_ABORT_INCOMPLETE_UPLOADS_DAYS cannot be applied; "
+        "nothing was changed. Set it to None for this server and run clean_orphaned_minio_files "
+        "regularly instead (it aborts incomplete uploads older than its grace period)."
+    )
 
 
 def abort_rule_change(store: ObjectStore, days: int, *, exists: bool, dry_run: bool) -> str | None:
@@ -120,7 +160,12 @@ def abort_rule_change(store: ObjectStore, days: int, *, exists: bool, dry_run: b
     if not dry_run:
         others = [r for r in rules if r.rule_id != LIFECYCLE_RULE_ID]
         with store.errors("set the lifecycle rules of"):
-            store.client.set_bucket_lifecycle(
-                bucket_name=store.bucket, config=LifecycleConfig([*others, rule])
-            )
+            try:
+                store.client.set_bucket_lifecycle(
+                    bucket_name=store.bucket, config=LifecycleConfig([*others, rule])
+                )
+            except S3Error as error:
+                if error.code not in LIFECYCLE_REFUSALS:
+                    raise
+                raise lifecycle_unsupported(store, error.code) from error
     return f"abort incomplete multipart uploads after {days} day(s) (lifecycle rule {LIFECYCLE_RULE_ID})"

@@ -14,6 +14,8 @@ remembered: a 501 NotImplemented is an answer ("no"), and no probe ever runs twi
   it (OpenStack Swift stores SSE-C objects in plaintext) is refused before anything is stored.
 - ``bucket-policies``: learned from the answer to GetBucketPolicy that initialize_buckets makes
   anyway (no extra request).
+- ``tagging``: whether object tags are stored, learned from the 501 a tagged upload gets (no
+  probe; the capability report probes with a tagged throwaway object, 2 requests).
 - ``presigned-post``: whether a browser form POST is accepted, by a probe POST of a throwaway
   reserved object (2 requests) the first time ``presigned_post()`` is called.
 
@@ -31,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 import urllib3
 from minio.datatypes import PostPolicy
 
+from ..errors import UnsupportedByServerError
 from . import multipart, request
 from .conditional import CLAIM_HEADER
 from .connection import Connection
@@ -42,6 +45,7 @@ logger = logging.getLogger("django_minio_backend")
 PUT, COMPLETE = "put", "complete"
 POLICIES = "bucket-policies"
 PRESIGNED_POST = "presigned-post"
+TAGGING = "tagging"
 
 _FALLBACK = {
     PUT: "New names are now checked with HEAD, then written: two saves of one name at the same moment "
@@ -207,3 +211,41 @@ def _form(fields: dict[str, str], boundary: str) -> bytes:
     ]
     file_part = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p"\r\n\r\np\r\n'
     return "".join([*parts, file_part, f"--{boundary}--\r\n"]).encode()
+
+
+def accepts_tagging(conn: Connection, bucket: str, probe_key: Callable[[], str]) -> bool:
+    """Whether the endpoint stores object tags: a tagged throwaway PUT (501: no), then its delete."""
+
+    def learn() -> bool:
+        key = probe_key()
+        headers = {"x-amz-tagging": "probe=1", "Content-Type": "application/octet-stream"}
+        response = request.empty(conn, "PUT", bucket, key, headers=headers)
+        if not_implemented(response):
+            return False
+        request.check(response, bucket, key)
+        _delete_probe(conn, bucket, key)
+        return True
+
+    return STATE.learn(conn.endpoint, TAGGING, learn)
+
+
+def unsupported_upload(
+    endpoint: str, where: str, *, tagged: bool, conditional: bool
+) -> UnsupportedByServerError:
+    """What a 501 to an upload means: tags the server does not store, or a conditional PUT that
+    MINIO_CONDITIONAL_WRITES = True (or MINIO_SERVER_CAPABILITIES) stated wrongly."""
+    lacking = []
+    if tagged:
+        lacking.append("object tagging: remove the `tags` argument (or OPTIONS key) of this storage")
+    if conditional:
+        lacking.append(
+            "conditional PUT (If-None-Match): set MINIO_CONDITIONAL_WRITES = False, or leave it unset so "
+            "that the package learns it (new names are then checked with HEAD, then written)"
+        )
+    if not lacking:
+        lacking.append("a feature this upload's settings ask for (NotImplemented)")
+    return UnsupportedByServerError(
+        f"Cannot save {where}: {endpoint} does not implement "
+        + "; or ".join(lacking)
+        + ". Nothing was stored."
+    )

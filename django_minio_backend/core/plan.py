@@ -19,7 +19,7 @@ from typing import Any
 from minio.helpers import genheaders
 from minio.sse import SseCustomerKey
 
-from ..conf.options import StorageOptions
+from ..conf.options import UPLOAD_KWARGS, StorageOptions
 from ..conf.validators import MIN_PART_SIZE
 from ..errors import ConfigurationError
 from . import encryption
@@ -50,24 +50,6 @@ class _EncodedText(io.RawIOBase):
             self._pending += chunk.encode(TEXT_ENCODING)
         data, self._pending = self._pending[:size], self._pending[size:]
         return data
-
-
-# Keyword arguments (besides MINIO_* options) that tune uploads, as in the 4.x line.
-UPLOAD_KWARGS = frozenset(
-    {
-        "replace_existing",
-        "http_client",
-        "metadata",
-        "user_metadata",
-        "sse",
-        "progress",
-        "tags",
-        "retention",
-        "legal_hold",
-        "num_parallel_uploads",
-        "headers",
-    }
-)
 
 
 def check_upload_kwargs(kwargs: Mapping[str, Any]) -> None:
@@ -106,6 +88,11 @@ class UploadPlan:
     single: bool = True  # one PUT (else multipart)
     progress: Any = None
     encryption: str | None = None  # "SSE-C", "SSE-KMS", "SSE-S3": what the server must confirm
+
+    @property
+    def tagged(self) -> bool:
+        """Whether the write carries object tags (``x-amz-tagging``)."""
+        return any(name.lower() == "x-amz-tagging" for name in self.headers)
 
     def rewind(self) -> None:
         if self.start is not None:

@@ -7,23 +7,40 @@ of copying a mix). Larger sources are copied in parts (UploadPartCopy) by minio'
 ``compose_object``, from ranges of the one source, each pinned to the same ETag; the headers
 and user metadata are then sent explicitly, because a multipart copy does not carry them over.
 
+OpenStack Swift's s3api never matches ``x-amz-copy-source-if-match`` for a source uploaded in
+parts (it answers 412 however unchanged the source is). A 412 whose source still shows the pinned
+ETag on a fresh HEAD teaches that, once per endpoint and process (one warning); copies of such
+sources are then pinned with ``x-amz-copy-source-if-unmodified-since`` (the source's
+LastModified) instead, which Swift honours: a replacement within the same second goes unnoticed.
+
 A prefix is deleted as it is listed: minio's ``remove_objects`` takes the listing lazily and
 sends 1,000 keys per DeleteObjects request, so memory holds one batch, not the listing.
 """
 
 from __future__ import annotations
 
+import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from urllib.parse import quote
 
 from minio.commonconfig import ComposeSource
 from minio.datatypes import Object
 from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
 from minio.sse import Sse, SseCustomerKey
+from minio.time import to_http_header
 
-from . import request
+from ..errors import UnsupportedByServerError
+from . import multipart, request
 from .connection import Connection
 from .copy import MAX_SINGLE_COPY
+from .state import STATE
+
+logger = logging.getLogger("django_minio_backend")
+
+# Capability: whether If-Match pins a copy of a source uploaded in parts (learned, see above).
+COPY_IF_MATCH_MULTIPART = "copy-if-match-multipart"
 
 # The headers that describe an object and that a multipart copy must send again itself.
 CARRIED_HEADERS = (
@@ -76,12 +93,9 @@ def copy_object(
     etag = (stat.etag or "").strip('"')
     size = stat.size or 0
     target_sse = ssec or sse
+    by_date = _pinned_by_date(conn, etag)
     if size <= single_limit:
-        copy_headers = {
-            "x-amz-copy-source": quote(f"/{source_bucket}/{source_key}"),
-            "x-amz-copy-source-if-match": etag,
-            "x-amz-copy-if-match": etag,  # Ceph RGW 16 reads this name only
-        }
+        copy_headers = {"x-amz-copy-source": quote(f"/{source_bucket}/{source_key}"), **_pin(stat, by_date)}
         if headers is not None:
             copy_headers |= {**headers, "x-amz-metadata-directive": "REPLACE"}
         if ssec is not None:
@@ -89,7 +103,29 @@ def copy_object(
         if target_sse is not None:
             copy_headers |= target_sse.headers()
         response = request.empty(conn, "PUT", target_bucket, target_key, headers=copy_headers)
+        if (
+            response.status == 412
+            and not by_date
+            and _if_match_ignored(conn, source_bucket, source_key, etag)
+        ):
+            copy_headers = {
+                k: v
+                for k, v in copy_headers.items()
+                if k not in ("x-amz-copy-source-if-match", "x-amz-copy-if-match")
+            }
+            copy_headers |= _pin(stat, by_date=True)
+            response = request.empty(conn, "PUT", target_bucket, target_key, headers=copy_headers)
         request.check_completed(response, target_bucket, target_key)
+        return
+    metadata = _canonical_keys(headers) if headers is not None else carried_headers(stat)
+    if by_date:  # minio's compose_object always pins by If-Match
+        if ssec is not None or sse is not None:
+            raise UnsupportedByServerError(
+                f"{conn.endpoint} cannot pin a copy of the encrypted {source_bucket}/{source_key} (it "
+                "refuses If-Match for objects uploaded in parts); nothing was copied."
+            )
+        source = (source_bucket, source_key)
+        _copy_parts_by_date(conn, source, (target_bucket, target_key), stat, metadata, part_size)
         return
     sources = [
         ComposeSource(
@@ -103,12 +139,72 @@ def copy_object(
         for offset in range(0, size, part_size)
     ]
     conn.client.compose_object(
-        bucket_name=target_bucket,
-        object_name=target_key,
-        sources=sources,
-        sse=target_sse,
-        metadata=_canonical_keys(headers) if headers is not None else carried_headers(stat),
+        bucket_name=target_bucket, object_name=target_key, sources=sources, sse=target_sse, metadata=metadata
     )
+
+
+def _copy_parts_by_date(
+    conn: Connection,
+    source: tuple[str, str],
+    target: tuple[str, str],
+    stat: Object,
+    metadata: dict[str, str],
+    part_size: int,
+) -> None:
+    """UploadPartCopy of ``part_size`` ranges, each pinned by the source's LastModified."""
+    bucket, key = target
+    upload_id = multipart.create(conn, bucket, key, {"Content-Type": "application/octet-stream", **metadata})
+    try:
+        etags = []
+        size = stat.size or 0
+        for number, offset in enumerate(range(0, size, part_size), start=1):
+            end = min(offset + part_size, size) - 1
+            part_headers = {
+                "x-amz-copy-source": quote(f"/{source[0]}/{source[1]}"),
+                "x-amz-copy-source-range": f"bytes={offset}-{end}",
+                **_pin(stat, by_date=True),
+            }
+            query = {"partNumber": str(number), "uploadId": upload_id}
+            response = request.empty(conn, "PUT", bucket, key, headers=part_headers, query=query)
+            request.check_completed(response, bucket, key)
+            etags.append((ET.fromstring(response.data).findtext("{*}ETag") or "").strip('"'))
+        multipart.complete(conn, bucket, key, upload_id, etags, new=False)
+    except BaseException:
+        multipart.abort_quietly(conn, bucket, key, upload_id)
+        raise
+
+
+def _pinned_by_date(conn: Connection, etag: str) -> bool:
+    """Whether a copy of a source with this ETag is pinned by date (see the module docstring)."""
+    return "-" in etag and STATE.capability(conn.endpoint, COPY_IF_MATCH_MULTIPART) is False
+
+
+def _pin(stat: Object, by_date: bool) -> dict[str, str]:
+    etag = (stat.etag or "").strip('"')
+    if by_date and stat.last_modified is not None:
+        return {"x-amz-copy-source-if-unmodified-since": to_http_header(stat.last_modified)}
+    return {"x-amz-copy-source-if-match": etag, "x-amz-copy-if-match": etag}  # RGW 16 reads the second
+
+
+def _if_match_ignored(conn: Connection, bucket: str, key: str, etag: str) -> bool:
+    """After a 412 to a pinned copy of a multipart source: True (and remembered) when the source
+    is unchanged, so the server, not the source, refused the pin."""
+    if "-" not in etag:
+        return False
+    try:
+        current = conn.client.stat_object(bucket_name=bucket, object_name=key)
+    except S3Error:
+        return False
+    if (current.etag or "").strip('"') != etag:
+        return False
+    logger.warning(
+        "S3 endpoint %s refuses x-amz-copy-source-if-match for objects uploaded in parts; such copies "
+        "are now pinned by the source's LastModified instead (a replacement within one second goes "
+        "unnoticed).",
+        conn.endpoint,
+    )
+    STATE.remember(conn.endpoint, COPY_IF_MATCH_MULTIPART, False)
+    return True
 
 
 def _canonical_keys(headers: Mapping[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ Its connection (pool and clients) is built on first use; see ``connection.py``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -198,28 +198,38 @@ class ObjectStore:
         With ``new``, the name must not exist: the write is conditional (``If-None-Match: *``) and
         raises NameTaken when it does. Exactly ``plan.length`` bytes are sent. A new multipart
         upload first checks the name (one HEAD, so a big upload is not sent to a taken name), then
-        relies on If-None-Match on CompleteMultipartUpload where the endpoint honours it; where it
-        does not (Ceph RGW 16), the name is claimed first with an empty, recognisable object.
-        """
+        relies on If-None-Match on CompleteMultipartUpload where honoured, else claims the name first.
+        A 501 answer becomes UnsupportedByServerError naming the setting that asked for it."""
         key = self.key(name)
         if plan.progress is not None:
             plan.progress.set_meta(object_name=key, total_length=plan.length)
         with self.errors("upload", name):
             self._require_encryption(name, plan)
-            if plan.single:
-                return put_single(self.connection, self.bucket, key, plan, new=new)
-            if not new:
-                return multipart.put_multipart(self.connection, self.bucket, key, plan)
-            if self.honours_if_none_match(capabilities.COMPLETE, for_name=name):
-                if stored_etag(self.connection, self.bucket, key) is not None:
-                    raise NameTaken(key)
-                return multipart.put_multipart(self.connection, self.bucket, key, plan, new=True)
-            claim(self.connection, self.bucket, key, claim_headers(plan.headers))
+            if plan.tagged:
+                self.require_tagging(name)
             try:
-                return multipart.put_multipart(self.connection, self.bucket, key, plan)
-            except BaseException:
-                release_claim(self.connection, self.bucket, key)
-                raise
+                return self._put(name, key, plan, new=new)
+            except S3Error as error:
+                if error.code != "NotImplemented":
+                    raise
+                raise self._unimplemented(name, tagged=plan.tagged, new=new) from error
+
+    def _put(self, name: str, key: str, plan: UploadPlan, *, new: bool) -> str:
+        """One upload, by the cheapest safe path: see put()."""
+        if plan.single:
+            return put_single(self.connection, self.bucket, key, plan, new=new)
+        if not new:
+            return multipart.put_multipart(self.connection, self.bucket, key, plan)
+        if self.honours_if_none_match(capabilities.COMPLETE, for_name=name):
+            if stored_etag(self.connection, self.bucket, key) is not None:
+                raise NameTaken(key)
+            return multipart.put_multipart(self.connection, self.bucket, key, plan, new=True)
+        claim(self.connection, self.bucket, key, claim_headers(plan.headers))
+        try:
+            return multipart.put_multipart(self.connection, self.bucket, key, plan)
+        except BaseException:
+            release_claim(self.connection, self.bucket, key)
+            raise
 
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""
@@ -231,6 +241,22 @@ class ObjectStore:
                 "unencrypted. Nothing was stored. Use a server that applies it, or remove "
                 "MINIO_SERVER_SIDE_ENCRYPTION (or the sse/headers argument)."
             )
+
+    def require_tagging(self, name: str) -> None:
+        """Refuse, before any request, tags on a server known (stated or learned) to lack tagging."""
+        if self.capability(capabilities.TAGGING) is False:
+            raise self._unimplemented(name, tagged=True, new=False)
+
+    def _unimplemented(self, name: str, *, tagged: bool, new: bool) -> UnsupportedByServerError:
+        """The error for a 501 to an upload (see capabilities.unsupported_upload); a 501 to a tagged
+        write that was not conditional teaches "no tagging"."""
+        stated = self.options.server_capabilities.get(f"if-none-match-{capabilities.PUT}")
+        conditional = new and True in (self.options.conditional_writes, stated)  # stated, not learned
+        if tagged and not conditional:
+            STATE.remember(self.endpoint, capabilities.TAGGING, False)
+        return capabilities.unsupported_upload(
+            self.endpoint, f"{self.bucket}/{name}", tagged=tagged, conditional=conditional
+        )
 
     def confirms_encryption(self, headers: Mapping[str, str]) -> bool:
         """Whether writes with these SSE headers are confirmed: stated, or learned by a probe write."""
@@ -288,11 +314,18 @@ class ObjectStore:
 
     def learn_presigned_post(self) -> bool:
         """Whether the endpoint accepts presigned POST uploads (a probe the first time: 2 requests)."""
-        known = self.capability(capabilities.PRESIGNED_POST)
+        return self._learn(capabilities.PRESIGNED_POST, "presigned POST", capabilities.accepts_presigned_post)
+
+    def learn_tagging(self) -> bool:
+        """Whether the endpoint stores object tags (a probe the first time: 2 requests)."""
+        return self._learn(capabilities.TAGGING, "object tagging", capabilities.accepts_tagging)
+
+    def _learn(self, name: str, what: str, probe: Callable[..., bool]) -> bool:
+        known = self.capability(name)
         if known is not None:
             return known
-        with self.errors("probe presigned POST on"):
-            return capabilities.accepts_presigned_post(self.connection, self.bucket, self._probe_key)
+        with self.errors(f"probe {what} on"):
+            return probe(self.connection, self.bucket, self._probe_key)
 
     def _probe_key(self) -> str:
         return reserved_key(self.options.location, f"probe-{uuid.uuid4().hex}")

@@ -21,6 +21,7 @@ LABELS = {
     "if-none-match-complete": "conditional CompleteMultipartUpload",
     "bucket-policies": "bucket policies (public buckets)",
     "presigned-post": "presigned POST (browser form uploads)",
+    "tagging": "object tagging",
     "versioning": "bucket versioning",
 }
 
@@ -68,6 +69,7 @@ def report(alias: Alias) -> list[Finding]:
         _finding("if-none-match-complete", lambda: store.honours_if_none_match(capabilities.COMPLETE)),
         _finding("bucket-policies", lambda: buckets.read_policy(store)[2]),
         _finding("presigned-post", store.learn_presigned_post),
+        _finding("tagging", store.learn_tagging),
     ]
     sse = encryption.for_writes(alias.options)
     if sse is not None:

@@ -291,4 +291,8 @@ def missing_rows(
 
 
 def cutoff(min_age: timedelta) -> datetime:
+    """Objects modified after this are too young. ``--min-age 0`` means no grace period at all, even
+    for an object whose LastModified is a moment ahead (OpenStack Swift rounds it up to the second)."""
+    if not min_age:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.now(UTC) - min_age

@@ -7,7 +7,8 @@ setting to change. Plain ``manage.py check`` makes no request.
 Warnings: W040 the server ignores If-None-Match on PUT (new names are HEAD then PUT: concurrent
 saves of one name can overwrite each other), W041 presigned POST is refused (presigned_post()
 raises). Errors: E040 public buckets on a server without bucket policies, E041 the configured
-server-side encryption is not confirmed (saves are refused). W042 the capabilities could not be
+server-side encryption is not confirmed (saves are refused), E042 tags on a server without object
+tagging (saves are refused). W042 the capabilities could not be
 learned (the server did not answer).
 """
 
@@ -67,6 +68,16 @@ def _messages(alias: Alias, found: dict[str, Finding]) -> list[CheckMessage]:
                     "Remove MINIO_SERVER_SIDE_ENCRYPTION, or use a server that applies it.",
                 )
             )
+    if _lacks(found, "tagging") and alias.raw.get("tags"):
+        messages.append(
+            _error(
+                42,
+                alias,
+                f"{server} does not implement object tagging: every save with this storage's tags "
+                "would be refused.",
+                "Remove the `tags` OPTIONS key, or use a server with object tagging.",
+            )
+        )
     if _lacks(found, "presigned-post"):
         messages.append(
             _warning(

@@ -157,8 +157,11 @@ class MinioBackend(
             buckets.ensure_once(self.store, public=self.is_bucket_public)
         if self._writes_new_names(name):
             saved = self._save_new(name, content, max_length)
-        else:
+        elif self.replace_existing:
             saved = self._replace(self._available_name(name, max_length, conditional=False), content)
+        else:
+            with naming.head_then_put_lock(self.bucket, self.store.key(name)):
+                saved = self._replace(self._available_name(name, max_length, conditional=False), content)
         validate_file_name(saved, allow_relative_path=True)
         return saved
 

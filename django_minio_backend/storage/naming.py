@@ -12,15 +12,30 @@ Django's rules give, as computed here, without any request.
   metadata, then upload over it. Not every server honours If-None-Match on
   CompleteMultipartUpload (Ceph RGW 16 ignores it), so the claim is what keeps this race-free.
   If the upload fails, the claim is deleted.
+
+Where the server does not honour If-None-Match on PUT (OpenStack Swift's s3api), a new name is
+checked with HEAD and then written. Saves of one name in one process take the same lock from the
+HEAD to the end of the PUT (:func:`head_then_put_lock`), so threads and async tasks of a process
+still get distinct names; saves in other processes can still pick the same free name, and then
+the last write wins.
 """
 
 from __future__ import annotations
 
+import threading
+import zlib
 from collections.abc import Callable
 
 from django.core.files.storage import Storage
 
 MAX_ATTEMPTS = 10  # Django's 7-character random suffixes practically never collide twice
+# A fixed set of locks, shared by name hash: bounded however many names a process saves.
+_HEAD_THEN_PUT_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def head_then_put_lock(bucket: str, key: str) -> threading.Lock:
+    """The lock that saves of ``key`` in ``bucket`` hold from their HEAD to the end of their PUT."""
+    return _HEAD_THEN_PUT_LOCKS[zlib.crc32(f"{bucket}/{key}".encode()) % len(_HEAD_THEN_PUT_LOCKS)]
 
 
 class _NameChooser(Storage):

@@ -30,6 +30,8 @@ class UploadDecisions:
         self.store.key(name)
         check_content(content)
         object_headers(self.options, self._upload_kwargs, name, self.extra_upload_headers(name))
+        if self._upload_kwargs.get("tags"):
+            self.store.require_tagging(name)
 
     @contextmanager
     def _uploading(self, name: str, content: Any) -> Iterator[Any]:

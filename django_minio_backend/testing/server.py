@@ -43,6 +43,7 @@ CAPABILITIES = frozenset(
         "sts",  # AssumeRole
         "signatures",  # signatures, secrets and presigned expiry are checked
         "empty-delimiter-uploads",  # ListMultipartUploads with an empty delimiter lists every upload
+        "lifecycle",  # bucket lifecycle rules (PutBucketLifecycle)
     }
 )
 

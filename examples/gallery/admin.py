@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from django_minio_backend.forms import DirectUploadAdminMixin
+
 from .models import Image, PrivateAttachment, PublicAttachment
 
 
@@ -9,5 +11,7 @@ class ImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivateAttachment, PublicAttachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(DirectUploadAdminMixin, admin.ModelAdmin):
+    """Attachments upload from the browser straight to their bucket (any size, staff users)."""
+
     list_display = ("title", "file", "uploaded_at")

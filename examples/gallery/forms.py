@@ -1,6 +1,10 @@
 from django import forms
 
+from django_minio_backend.forms import DirectUploadField
+
 from .models import Image, PrivateAttachment, PublicAttachment
+
+MAX_IMAGE_SIZE = 10 * 1024 * 1024
 
 KINDS = {
     "image": (Image, "image"),
@@ -29,3 +33,15 @@ class UploadForm(forms.Form):
     def save(self):
         model, field = KINDS[self.cleaned_data["kind"]]
         return model.objects.create(title=self.cleaned_data["title"], **{field: self.cleaned_data["file"]})
+
+
+class DirectImageForm(forms.ModelForm):
+    """The image goes from the browser straight to the bucket (see direct.py)."""
+
+    image = DirectUploadField(
+        model_field="gallery.Image.image", max_size=MAX_IMAGE_SIZE, content_types=["image/*"]
+    )
+
+    class Meta:
+        model = Image
+        fields = ["title", "image"]

@@ -8,7 +8,6 @@ from .storages import private_storage
 urlpatterns = [
     path("", views.gallery, name="gallery"),
     path("direct/", direct.direct_upload, name="direct-upload"),
-    path("direct/done/", direct.direct_upload_done, name="direct-upload-done"),
     path("health/", views.health, name="health"),
     # A private file through Django, for signed-in users only, with Range and ETag (see
     # docs/serving.md); mode="redirect" (the default) would send a presigned URL instead.

@@ -37,6 +37,20 @@ call_command("copy_files_to_minio", "--from-path", src, "--prefix", prefix, "--w
 """
 
 
+def settled_listing(storage, prefix: str) -> dict:
+    """The listing once it stops changing: a PUT the killed process had sent may still complete,
+    and Swift updates its container listings a moment after the PUT (bounded: 10 s)."""
+    listing, seen, deadline = {}, None, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        listing = {o.object_name: o for o in storage.store.list(prefix, recursive=True)}
+        signature = {key: (o.size, o.etag) for key, o in listing.items()}
+        if signature == seen:
+            break
+        seen = signature
+        time.sleep(1)
+    return listing
+
+
 def test_killed_run_resumes_without_copying_twice(minio_settings, s3_server, counter, tmp_path, name):
     files = {}
     for i in range(400):
@@ -62,7 +76,7 @@ def test_killed_run_resumes_without_copying_twice(minio_settings, s3_server, cou
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-    stored = {o.object_name: o for o in target.store.list(f"{name}/", recursive=True)}
+    stored = settled_listing(target, f"{name}/")
     done_before = {key for key, item in stored.items() if not listed_is_claim(item)}
     assert 40 <= len(done_before) < len(files)
     for key in done_before:  # what is there is whole: every listed object is its file's bytes

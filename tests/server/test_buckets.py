@@ -15,7 +15,7 @@ from django_minio_backend import apps
 from django_minio_backend.conf.buckets import plan_buckets
 from django_minio_backend.core import state
 from django_minio_backend.core.buckets import public_read_policy
-from django_minio_backend.errors import ConfigurationError
+from django_minio_backend.errors import ConfigurationError, UnsupportedByServerError
 from django_minio_backend.models import MinioBackend
 from django_minio_backend.ops import startup
 from django_minio_backend.ops.buckets import initialize_buckets
@@ -71,6 +71,7 @@ def test_plan_rejects_a_bucket_public_in_one_alias_and_private_in_another(settin
         call_command("initialize_buckets", stdout=io.StringIO())
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_server, counter):
     private = [unique("ib-priv") for _ in range(3)]
     public = [unique("ib-pub") for _ in range(3)]
@@ -99,6 +100,7 @@ def test_initialize_creates_every_bucket_then_changes_nothing(settings, s3_serve
 
 
 @pytest.mark.s3_strict
+@pytest.mark.s3_needs("bucket-policies")
 def test_public_bucket_is_readable_but_never_listable(settings, s3_server, http):
     bucket = unique("ib-public")
     settings.STORAGES = storages_for(s3_server, public=[bucket])
@@ -109,6 +111,7 @@ def test_public_bucket_is_readable_but_never_listable(settings, s3_server, http)
     assert refused(http.request("GET", f"{s3_server.url}/{bucket}?list-type=2"))
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_demotion_removes_the_public_policy(settings, s3_server, http):
     bucket = unique("ib-demote")
     settings.STORAGES = storages_for(s3_server, public=[bucket])
@@ -125,6 +128,7 @@ def test_demotion_removes_the_public_policy(settings, s3_server, http):
 
 
 @pytest.mark.s3_strict
+@pytest.mark.s3_needs("bucket-policies")
 def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_server, http):
     bucket = unique("ib-legacy")
     s3_server.client().make_bucket(bucket_name=bucket)
@@ -153,6 +157,7 @@ def test_an_older_listable_public_policy_is_narrowed_to_get_object(settings, s3_
     assert policy_of(s3_server, bucket) == public_read_policy(bucket)
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_policy_hooks_apply_after_visibility_and_are_idempotent(settings, s3_server, counter):
     bucket = unique("ib-hook")
     hook = {
@@ -178,6 +183,7 @@ def test_policy_hooks_apply_after_visibility_and_are_idempotent(settings, s3_ser
     assert again.changes == [] and len(counter.requests) == 1
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_dry_run_prints_the_plan_and_changes_nothing(settings, s3_server):
     created, public = unique("ib-dry"), unique("ib-dry-pub")
     settings.STORAGES = storages_for(s3_server, private=[created], public=[public])
@@ -213,6 +219,7 @@ def test_failures_exit_non_zero_naming_the_endpoint(settings, s3_server):
         call_command("initialize_buckets", stdout=io.StringIO(), stderr=io.StringIO())
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_bucket_check_on_save_creates_once_per_process(settings, s3_server, counter):
     bucket = unique("ib-onsave")
     settings.STORAGES = storages_for(s3_server, public=[bucket], MINIO_BUCKET_CHECK_ON_SAVE=True)
@@ -235,6 +242,7 @@ def test_start_up_check_is_off_by_default_and_makes_no_request(settings, s3_serv
     assert counter.requests == []
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_start_up_check_runs_once_per_process_for_every_alias(settings, s3_server, counter):
     media, static = unique("ib-start"), unique("ib-start-static")
     settings.STORAGES = storages_for(
@@ -250,3 +258,37 @@ def test_start_up_check_runs_once_per_process_for_every_alias(settings, s3_serve
     assert s3_server.client().bucket_exists(bucket_name=media)
     assert s3_server.client().bucket_exists(bucket_name=static)
     assert counter.methods().count("GET") == 2  # one read per bucket, once
+
+
+def test_bucket_check_on_save_refuses_a_public_bucket_known_to_lack_policies(settings, s3_server, counter):
+    """Stated (or learned) "no bucket policies": refused before any request, nothing created."""
+    bucket = unique("ib-nopol")
+    settings.STORAGES = storages_for(
+        s3_server,
+        public=[bucket],
+        MINIO_BUCKET_CHECK_ON_SAVE=True,
+        MINIO_SERVER_CAPABILITIES={"bucket-policies": False},
+    )
+    storage = MinioBackend(bucket_name=bucket, storage_name="default", MINIO_HTTP_CLIENT=counter)
+    with pytest.raises(UnsupportedByServerError, match="MINIO_PRIVATE_BUCKETS"):
+        storage.save("a.txt", ContentFile(b"a"))
+    assert counter.requests == []
+    assert not s3_server.client().bucket_exists(bucket_name=bucket)
+
+
+def test_bucket_check_on_save_of_a_public_bucket_where_policies_are_missing_leaves_no_bucket(
+    settings, s3_server, counter
+):
+    """Learned from the 501 to PutBucketPolicy: the bucket made for it is removed, nothing stored."""
+    if s3_server.supports("bucket-policies"):
+        pytest.skip("needs a server without bucket policies (the swift test server)")
+    bucket = unique("ib-nopol")
+    settings.STORAGES = storages_for(s3_server, public=[bucket], MINIO_BUCKET_CHECK_ON_SAVE=True)
+    storage = MinioBackend(bucket_name=bucket, storage_name="default", MINIO_HTTP_CLIENT=counter)
+    with pytest.raises(UnsupportedByServerError, match="cannot be made public"):
+        storage.save("a.txt", ContentFile(b"a"))
+    assert not s3_server.client().bucket_exists(bucket_name=bucket)
+    sent = len(counter.requests)
+    with pytest.raises(UnsupportedByServerError):
+        storage.save("b.txt", ContentFile(b"b"))
+    assert len(counter.requests) == sent  # learned once: the second save asks nothing

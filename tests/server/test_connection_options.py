@@ -57,7 +57,8 @@ def test_path_style_puts_the_bucket_in_the_path(s3_server, s3_buckets, name, htt
     assert stored(storage, saved) == b"path style"
     assert http.request("GET", storage.url(saved)).data == b"path style"
     assert set(resolver.hosts) == {s3_server.endpoint}
-    assert resolver.paths and all(path.startswith(f"/{PRIVATE}/") for path in resolver.paths)
+    # the bucket is the path's first segment (a HEAD of the bucket itself where names are checked first)
+    assert resolver.paths and all(path.split("/")[1] == PRIVATE for path in resolver.paths)
     assert storage.url(saved).startswith(f"http://{s3_server.endpoint}/{PRIVATE}/{name}/")
 
 

@@ -255,6 +255,7 @@ def test_header_values_s3_cannot_carry_are_refused_before_any_request(
 # -- nothing left behind ------------------------------------------------------------------------
 
 
+@pytest.mark.s3_needs("conditional-put")
 def test_a_claimed_name_is_not_taken_by_another_save(storage, name):
     store = storage.store
     conditional.claim(store.connection, store.bucket, store.key(f"{name}/c.txt"))
@@ -263,6 +264,7 @@ def test_a_claimed_name_is_not_taken_by_another_save(storage, name):
     assert stored(storage, saved) == b"mine"
 
 
+@pytest.mark.s3_needs("lifecycle")
 def test_initialize_buckets_installs_the_abort_incomplete_uploads_rule_once(minio_settings, s3_server):
     from django_minio_backend.core.buckets import LIFECYCLE_RULE_ID
     from django_minio_backend.ops.buckets import initialize_buckets
@@ -287,6 +289,20 @@ def test_initialize_buckets_installs_the_abort_incomplete_uploads_rule_once(mini
         assert second[PRIVATE].changes == []
     finally:
         client.delete_bucket_lifecycle(bucket_name=PRIVATE)
+
+
+def test_abort_incomplete_uploads_days_on_a_server_without_lifecycle_rules_names_the_setting(
+    minio_settings, s3_server
+):
+    from django_minio_backend.ops.buckets import initialize_buckets
+
+    if s3_server.supports("lifecycle"):
+        pytest.skip("needs a server without bucket lifecycle rules (the swift test server)")
+    minio_settings.STORAGES["default"]["OPTIONS"]["MINIO_ABORT_INCOMPLETE_UPLOADS_DAYS"] = 2
+    results = {r.spec.bucket: r for r in initialize_buckets()}
+    assert "MINIO_ABORT_INCOMPLETE_UPLOADS_DAYS" in results[PRIVATE].error
+    assert "clean_orphaned_minio_files" in results[PRIVATE].error
+    assert s3_server.client().get_bucket_lifecycle(bucket_name=PRIVATE) in (None, LifecycleConfig([]))
 
 
 # -- memory -------------------------------------------------------------------------------------

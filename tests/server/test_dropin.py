@@ -100,6 +100,7 @@ def three_x(settings, s3_server, s3_buckets):
     return settings
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_bare_storages_entries_read_the_top_level_settings(three_x):
     default, static = storages["default"], storages["staticfiles"]
     assert (default.storage_name, default.bucket, default.is_bucket_public) == ("default", PRIVATE, False)
@@ -214,6 +215,7 @@ def test_instance_fields_deconstruct_to_loadable_migrations(three_x):
     assert autodetector.deep_deconstruct(loaded) == autodetector.deep_deconstruct(field)
 
 
+@pytest.mark.s3_needs("conditional-put")
 def test_requests_per_save_and_url_are_the_same_as_with_storages_options(three_x, s3_server, counter):
     """The 3.x path costs what the STORAGES path costs: it is only another source of options."""
 
@@ -249,6 +251,7 @@ def run_settings_block(filename: str) -> dict:
     return namespace
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_the_4x_readme_storages_block_works(settings, s3_server):
     published = run_settings_block("seed_002_4x_settings.py")["STORAGES"]
     settings.STORAGES = storages_for(s3_server, published)  # the hosts and keys: the test server's
@@ -265,6 +268,7 @@ def test_the_4x_readme_storages_block_works(settings, s3_server):
     assert public.is_bucket_public and not private.is_bucket_public
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_the_3x_readme_settings_block_works(settings, s3_server):
     published = run_settings_block("seed_001_3x_settings.py")
     for key, value in published.items():

@@ -102,6 +102,40 @@ def test_tags_pass_through(minio_settings, s3_server, name):
     assert dict(stored) == {"project": "alpha", "tier": "cold"}
 
 
+def test_tags_where_tagging_is_stated_missing_are_refused_before_any_request(minio_settings, counter, name):
+    tags = Tags.new_object_tags()
+    tags["project"] = "alpha"
+    storage = MinioBackend(
+        bucket_name=PRIVATE,
+        storage_name="default",
+        tags=tags,
+        MINIO_HTTP_CLIENT=counter,
+        MINIO_SERVER_CAPABILITIES={"tagging": False},
+    )
+    with pytest.raises(UnsupportedByServerError, match="`tags` argument"):
+        storage.save(f"{name}/tagged.txt", ContentFile(b"x"))
+    assert counter.requests == []
+
+
+def test_tags_on_a_server_without_tagging_are_refused_and_nothing_is_stored(
+    minio_settings, s3_server, counter, name
+):
+    if s3_server.supports("tagging"):
+        pytest.skip("needs a server without object tagging (the swift test server)")
+    tags = Tags.new_object_tags()
+    tags["project"] = "alpha"
+    storage = MinioBackend(bucket_name=PRIVATE, storage_name="default", tags=tags, MINIO_HTTP_CLIENT=counter)
+    for size in (10, 6 * 1024 * 1024):  # one PUT, and a multipart upload
+        with pytest.raises(UnsupportedByServerError, match="object tagging"):
+            storage.save(f"{name}/tagged-{size}.bin", ContentFile(b"x" * size))
+    assert not storage.listdir(name)[1]
+    counter.reset()
+    with pytest.raises(UnsupportedByServerError):
+        storage.save(f"{name}/again.txt", ContentFile(b"x"))
+    assert counter.requests == []  # learned from the first 501
+
+
+@pytest.mark.s3_needs("tagging")
 def test_upload_arguments_in_storages_options_keep_the_alias(minio_settings, minio_options, s3_server, name):
     from django.core.files.storage import storages
 
@@ -250,6 +284,7 @@ def test_listdir_exists_url_and_delete_respect_the_location(located, storage, na
     assert storage.exists(f"{name}/site-sibling/x.txt") and storage.exists(f"{name}/outside.txt")
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_public_url_with_location(minio_settings, name):
     public = MinioBackend(bucket_name=PUBLIC, storage_name="default", MINIO_LOCATION=f"{name}/pub")
     saved = public.save("p.txt", ContentFile(b"public"))

@@ -39,9 +39,19 @@ def test_bucket_check_on_save_creates_the_bucket_before_anything_else_is_asked(s
     assert s3_server.client().bucket_exists(bucket_name=bucket)
     counter.reset()
     storage.save("second.txt", ContentFile(b"second"))
-    assert counter.methods() == ["PUT"]  # learned and checked once per process
+    # the bucket is checked once per process; the name costs HEAD only where PUTs are not conditional
+    expected = ["PUT"] if storage.store.conditional_puts() else ["HEAD", "PUT"]
+    assert counter.methods() == expected
 
 
+def test_listdir_hides_the_packages_own_objects(storage, s3_server, name):
+    storage.save(f"{name}/real.txt", ContentFile(b"real"))
+    put(s3_server, PRIVATE, f"{name}/{RESERVED_PREFIX}probe-left-behind", b"")
+    assert storage.listdir(name) == ([], ["real.txt"])
+    assert len([key for key in keys(s3_server, PRIVATE) if key.startswith(name)]) == 2  # both stored
+
+
+@pytest.mark.s3_needs("conditional-put")  # a claim is a conditional PUT
 def test_listdir_hides_claims_and_the_packages_own_objects(storage, s3_server, name):
     storage.save(f"{name}/real.txt", ContentFile(b"real"))
     claim(storage.store.connection, PRIVATE, storage.store.key(f"{name}/in-flight.bin"))
@@ -119,31 +129,42 @@ def test_encryption_the_server_does_not_confirm_is_refused_and_nothing_is_stored
     assert [key for key in keys(s3_server, PRIVATE) if key.startswith(name)] == []
 
 
-def test_stated_capabilities_skip_learning(minio_settings, counter, name):
+def test_stated_capabilities_skip_learning(minio_settings, s3_server, counter, name):
+    conditional = s3_server.supports("conditional-put")
     storage = MinioBackend(
         bucket_name=PRIVATE,
         storage_name="default",
         MINIO_HTTP_CLIENT=counter,
-        MINIO_SERVER_CAPABILITIES={"if-none-match-put": True, "presigned-post": False},
+        MINIO_SERVER_CAPABILITIES={"if-none-match-put": conditional, "presigned-post": False},
     )
-    storage.save(f"{name}/a.txt", ContentFile(b"a"))
-    assert counter.methods() == ["PUT"]
+    saved = storage.save(f"{name}/a.txt", ContentFile(b"a"))
+    assert not [path for _, path in counter.requests if RESERVED_PREFIX in path]  # no probe
+    assert counter.requests[-1] == ("PUT", f"/{PRIVATE}/{saved}")
+    if conditional:
+        assert counter.methods() == ["PUT"]
     with pytest.raises(UnsupportedByServerError, match="presigned_put_url"):
         storage.presigned_post(f"{name}/b.txt", max_size=10)
 
 
-def test_the_capability_report_learns_once(minio_settings, counter):
+def test_the_capability_report_learns_once(minio_settings, s3_server, counter):
     minio_settings.STORAGES["default"]["OPTIONS"]["MINIO_HTTP_CLIENT"] = counter
     out = io.StringIO()
     call_command("is_minio_available", "--capabilities", stdout=out)
     report = out.getvalue()
-    assert "conditional PUT (If-None-Match: race-free new names): yes" in report
-    assert "bucket policies (public buckets): yes" in report
+
+    def answer(capability):
+        return "yes" if s3_server.supports(capability) else "no"
+
+    assert f"conditional PUT (If-None-Match: race-free new names): {answer('conditional-put')}" in report
+    assert f"bucket policies (public buckets): {answer('bucket-policies')}" in report
+    assert f"object tagging: {answer('tagging')}" in report
+    assert f"presigned POST (browser form uploads): {answer('presigned-post')}" in report
     first = len(counter.requests)
     counter.reset()
     call_command("is_minio_available", "--capabilities", stdout=io.StringIO())
     assert len(counter.requests) < first  # probes are not repeated: only the plain reads again
-    assert state.STATE.capability(MinioBackend(storage_name="default").store.endpoint, "if-none-match-put")
+    endpoint = MinioBackend(storage_name="default").store.endpoint
+    assert state.STATE.capability(endpoint, "if-none-match-put") is s3_server.supports("conditional-put")
 
 
 def test_a_multipart_new_name_save_still_never_overwrites(minio_settings, name):
@@ -162,3 +183,21 @@ def test_the_orphan_cleaner_does_not_see_the_packages_own_objects(minio_settings
     call_command("clean_orphaned_minio_files", "--dry-run", "--min-age", "0", "--bucket", PRIVATE, stdout=out)
     assert f"{RESERVED_PREFIX}probe-{name}" not in out.getvalue()
     assert f"{RESERVED_PREFIX}probe-{name}" in keys(s3_server, PRIVATE)
+
+
+def test_check_deploy_names_each_missing_capability_the_settings_need(minio_settings, s3_server):
+    from django.core import checks
+    from minio.commonconfig import Tags
+
+    tags = Tags.new_object_tags()
+    tags["team"] = "media"
+    minio_settings.STORAGES["default"]["OPTIONS"]["tags"] = tags  # tests/settings.py declares a public bucket
+    ids = {message.id for message in checks.run_checks(include_deployment_checks=True)}
+    lacking = {
+        "minio_backend.W040": not s3_server.supports("conditional-put"),
+        "minio_backend.E040": not s3_server.supports("bucket-policies"),
+        "minio_backend.W041": not s3_server.supports("presigned-post"),
+        "minio_backend.E042": not s3_server.supports("tagging"),
+    }
+    assert {check for check, missing in lacking.items() if missing} == ids & set(lacking)
+    assert "minio_backend.W042" not in ids  # every capability was learned

@@ -7,6 +7,8 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 
 from django_minio_backend.core import copy as core_copy
+from django_minio_backend.core.server_side import COPY_IF_MATCH_MULTIPART
+from django_minio_backend.core.state import STATE
 from django_minio_backend.core.store import ObjectStore
 from django_minio_backend.errors import ReadOnlyStorageError, StorageServerError
 from django_minio_backend.models import MinioBackend
@@ -55,8 +57,10 @@ def test_multipart_copy_above_the_single_copy_limit(storage, name, counter, mini
     counter.reset()
     counted.store.server_copy(f"{name}/big.bin", f"{name}/copy.bin", single_limit=5 * MiB, part_size=5 * MiB)
     methods = counter.methods()
-    # our HEAD, minio's HEAD per part (3), Create, 3 UploadPartCopy, Complete
-    assert methods.count("HEAD") == 4
+    # our HEAD, minio's HEAD per part (3), Create, 3 UploadPartCopy, Complete; where the server
+    # refuses If-Match for multipart sources (learned by the copy above), only our HEAD
+    by_date = STATE.capability(counted.store.endpoint, COPY_IF_MATCH_MULTIPART) is False
+    assert methods.count("HEAD") == (1 if by_date else 4)
     assert methods.count("POST") == 2
     assert methods.count("PUT") == 3
     stat = storage.stat(f"{name}/copy.bin")

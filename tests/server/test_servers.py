@@ -135,6 +135,7 @@ def test_presigned_post_policy_upload(s3_server: S3Server, bucket: str, http: ur
     assert read_object(s3_server.client(), bucket, "posted/form.txt") == b"from a form"
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_bucket_policy_allows_anonymous_read(
     s3_server: S3Server, bucket: str, http: urllib3.PoolManager
 ) -> None:

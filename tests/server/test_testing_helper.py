@@ -80,6 +80,7 @@ def test_storages_for_replaces_connection_and_keeps_the_rest(s3_server, own_stor
     assert original["default"]["OPTIONS"]["MINIO_ENDPOINT"] == "127.0.0.1:9", "settings were mutated"
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_context_manager_points_storages_creates_buckets_and_clears(s3_server, own_storages):
     before = django_settings.STORAGES
     with override_minio_storages(s3_server, clear=True) as server:
@@ -98,6 +99,7 @@ def test_context_manager_points_storages_creates_buckets_and_clears(s3_server, o
         assert keys(s3_server, bucket) == []
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_without_clear_the_objects_stay(s3_server, own_storages):
     with override_minio_storages(s3_server):
         default_storage.save("kept.txt", ContentFile(b"k"))
@@ -106,6 +108,7 @@ def test_without_clear_the_objects_stay(s3_server, own_storages):
         assert empty_declared_buckets(s3_server) == 1
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_default_server_is_the_sessions_shared_server(s3_server, own_storages):
     @override_minio_storages()
     def decorated():
@@ -115,6 +118,7 @@ def test_default_server_is_the_sessions_shared_server(s3_server, own_storages):
     assert django_settings.STORAGES["default"]["OPTIONS"]["MINIO_ENDPOINT"] == "127.0.0.1:9"
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_public_bucket_is_created_public(s3_server, own_storages, http):
     with override_minio_storages(s3_server, clear=True):
         default_storage.save("p.txt", ContentFile(b"open"))  # private bucket
@@ -139,6 +143,7 @@ def test_create_failure_names_the_bucket(s3_server, settings):
         create_declared_buckets(storages_for(s3_server))
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_class_decorator_is_active_from_set_up_class_and_clears_after_each_test(s3_server, own_storages):
     seen = []
 
@@ -164,6 +169,7 @@ def test_class_decorator_is_active_from_set_up_class_and_clears_after_each_test(
     assert django_settings.STORAGES["default"]["OPTIONS"]["MINIO_ENDPOINT"] == "127.0.0.1:9"
 
 
+@pytest.mark.s3_needs("bucket-policies")
 def test_minio_storages_fixture(minio_storages, s3_server, minio_server):
     assert minio_storages is s3_server is minio_server
     assert django_settings.STORAGES["default"]["OPTIONS"]["MINIO_ENDPOINT"] == s3_server.endpoint

@@ -71,9 +71,11 @@ def headers_of(server, key: str, bucket: str = PRIVATE, ssec=None) -> dict[str, 
     return {k.lower(): v for k, v in stat.metadata.items()}
 
 
-def pending_uploads(server, prefix: str, bucket: str = PRIVATE) -> list:
-    """The multipart uploads in progress under ``prefix``, from the server's own listing."""
-    return list(server.client()._list_multipart_uploads(bucket_name=bucket, prefix=prefix).uploads)
+def pending_uploads(server, prefix: str, bucket: str = PRIVATE) -> list[str]:
+    """The keys of the multipart uploads in progress under ``prefix``, from the server's own
+    listing as boto3 (an implementation independent of ours) asks for it."""
+    listing = boto3_client(server).list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+    return [upload["Key"] for upload in listing.get("Uploads", [])]
 
 
 def boto3_client(server, service: str = "s3"):

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from django_minio_backend.models import MinioBackend
+
 from tests.support import ROOT
 from tests.support.browser import CHROMIUM_ARGS
+from tests.support.cors import put_bucket_cors
 from tests.support.demo_process import DemoProcess
 
 pytestmark = pytest.mark.browser
@@ -45,6 +48,12 @@ def demo(s3_server, tmp_path_factory):
     process = DemoProcess(workdir, env)
     try:
         process.wait_until_serving()
+        if s3_server.supports("cors"):
+            images = MinioBackend(
+                bucket_name=env["DEMO_IMAGES_BUCKET"],
+                **s3_server.storage_options(MINIO_PUBLIC_BUCKETS=[env["DEMO_IMAGES_BUCKET"]]),
+            )
+            put_bucket_cors(images, process.url.rstrip("/"))
         yield process, env
     finally:
         process.interrupt()
@@ -116,17 +125,20 @@ def test_gallery_upload_and_private_link_in_chromium(chromium, demo, s3_server, 
             assert href.startswith(f"{s3_server.url}/{env['DEMO_PRIVATE_BUCKET']}/")
             assert "X-Amz-Signature=" in href
 
-            # Direct browser upload: the page posts the file to the bucket with a presigned POST
-            # policy, then Django checks that it arrived and records it.
+            # Direct browser upload through the DirectUploadWidget: the file goes to the bucket (the
+            # documented CORS rule allows the demo's origin), Django checks the signed value and
+            # saves the row.
             (tmp_path / "direct.png").write_bytes(png_bytes((220, 140, 30)))
             page.click("#direct-link")
-            page.fill("#direct-title", "Straight to the bucket")
-            page.set_input_files("#direct-file", str(tmp_path / "direct.png"))
+            page.fill("#id_title", "Straight to the bucket")
+            page.set_input_files("#id_image", str(tmp_path / "direct.png"))
+            page.wait_for_selector(".dmb-direct-upload[data-state=done]")
             page.click("#direct button[type=submit]")
             direct = page.wait_for_selector("img[alt='Straight to the bucket']")
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=direct)
+            assert direct.evaluate("img => img.naturalWidth") == 64
             assert direct.get_attribute("src").startswith(
-                f"{s3_server.url}/{env['DEMO_IMAGES_BUCKET']}/direct/"
+                f"{s3_server.url}/{env['DEMO_IMAGES_BUCKET']}/images/"
             )
 
             page.screenshot(path=str(artifacts_dir() / "example-gallery.png"), full_page=True)

@@ -64,6 +64,13 @@ def test_each_problem_has_its_own_id_and_a_hint(settings, change, check_id, word
     assert "STORAGES['default']" in str(message.obj)
 
 
+def test_upload_arguments_in_options_are_not_unknown_options(settings):
+    """Django passes OPTIONS as keyword arguments, so `tags`, `metadata`... belong there too."""
+    configure(settings, default={"tags": {"team": "media"}, "metadata": {"a": "b"}, "replace_existing": True})
+    assert minio_messages() == {}
+    assert MinioBackend(storage_name="default", metadata={"a": "b"}).storage_name == "default"
+
+
 def test_misspelled_key_hint_suggests_the_right_one(settings):
     configure(settings, default={"MINIO_ENDPIONT": "x"})
     assert minio_messages()["minio_backend.E004"].hint == "Did you mean MINIO_ENDPOINT?"
