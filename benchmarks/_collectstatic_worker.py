@@ -3,6 +3,10 @@
     python _collectstatic_worker.py --backend KEY --source DIR --bucket NAME --out FILE
 
 Backends: ``ours`` (this app's command, MINIO_STATIC_UPLOAD_WORKERS from BENCH_WORKERS),
+``ours-manifest`` (MinioManifestStaticStorage; BENCH_KEEP_ONLY_HASHED=1 sets
+MINIO_STATIC_KEEP_ONLY_HASHED_FILES), ``storages-manifest`` (django-storages'
+S3ManifestStaticStorage), ``local-manifest`` (Django's ManifestStaticFilesStorage into
+BENCH_STATIC_ROOT on local disk),
 ``storages`` (django-storages' S3StaticStorage, Django's command) and ``collectfast``
 (S3StaticStorage with collectfast's command, COLLECTFAST_THREADS = BENCH_WORKERS, its hash cache
 in a file-based Django cache that lasts across runs, as a deploy would keep it).
@@ -55,19 +59,32 @@ def configure(backend: str, server: Server, source: str, bucket: str, cache_dir:
             }
         },
     }
-    if backend == "ours":
+    if backend == "local-manifest":  # Django's own, to STATIC_ROOT on local disk (rclone copies it)
+        settings.configure(
+            **common,
+            STATIC_ROOT=os.environ["BENCH_STATIC_ROOT"],
+            INSTALLED_APPS=["django.contrib.staticfiles"],
+            STORAGES={
+                "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+            },
+        )
+    elif backend in ("ours", "ours-manifest"):
         options = {
             **minio_options(server, "ours"),
             "MINIO_STATIC_FILES_BUCKET": bucket,
             "MINIO_STATIC_UPLOAD_WORKERS": workers,
         }
+        if os.environ.get("BENCH_KEEP_ONLY_HASHED") == "1":
+            options["MINIO_STATIC_KEEP_ONLY_HASHED_FILES"] = True
+        static_class = "MinioManifestStaticStorage" if backend == "ours-manifest" else "MinioBackendStatic"
         settings.configure(
             **common,
             INSTALLED_APPS=["django_minio_backend", "django.contrib.staticfiles"],
             STORAGES={
                 "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
                 "staticfiles": {
-                    "BACKEND": "django_minio_backend.models.MinioBackendStatic",
+                    "BACKEND": f"django_minio_backend.models.{static_class}",
                     "OPTIONS": options,
                 },
             },
@@ -100,7 +117,12 @@ def configure(backend: str, server: Server, source: str, bucket: str, cache_dir:
             INSTALLED_APPS=apps,
             STORAGES={
                 "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-                "staticfiles": {"BACKEND": "storages.backends.s3.S3StaticStorage", "OPTIONS": options},
+                "staticfiles": {
+                    "BACKEND": "storages.backends.s3.S3ManifestStaticStorage"
+                    if backend == "storages-manifest"
+                    else "storages.backends.s3.S3StaticStorage",
+                    "OPTIONS": options,
+                },
             },
         )
     django.setup()

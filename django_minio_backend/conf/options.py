@@ -130,20 +130,17 @@ class StorageOptions:
     consistency_check_on_start: bool = option(
         "MINIO_CONSISTENCY_CHECK_ON_START", False, check.boolean,
         "Run the bucket check of `initialize_buckets` once per process when Django starts. Off: no "
-        "network I/O at start.",
-        new=False,
+        "network I/O at start.", new=False,
     )
     bucket_check_on_save: bool = option(
         "MINIO_BUCKET_CHECK_ON_SAVE", False, check.boolean,
         "Create a missing bucket on the first save; remembered per process, so later saves make no "
-        "extra request.",
-        new=False,
+        "extra request.", new=False,
     )
     policy_hooks: tuple[tuple[str, dict], ...] = option(
         "MINIO_POLICY_HOOKS", (), check.policy_hooks,
         "List of `(bucket, policy dict)` applied by `initialize_buckets`. See "
-        "[examples/policy_hook.example.py](../examples/policy_hook.example.py).",
-        new=False,
+        "[examples/policy_hook.example.py](../examples/policy_hook.example.py).", new=False,
     )
     http_client: Any = option(
         "MINIO_HTTP_CLIENT", None, check.http_client,
@@ -154,14 +151,12 @@ class StorageOptions:
     multipart_upload: bool = option(
         "MINIO_MULTIPART_UPLOAD", False, check.boolean,
         "Use `MINIO_MULTIPART_THRESHOLD` and `MINIO_MULTIPART_PART_SIZE` below; when `False` both "
-        "are 10 MiB.",
-        new=False,
+        "are 10 MiB.", new=False,
     )
     multipart_threshold: int = option(
         "MINIO_MULTIPART_THRESHOLD", DEFAULT_PART_SIZE, check.int_between(0, check.MAX_PART_SIZE),
         "Uploads of known size up to this go in one PUT; larger ones, and uploads of unknown size, go "
-        "multipart.",
-        shown="`10 * 1024 * 1024`", new=False,
+        "multipart.", shown="`10 * 1024 * 1024`", new=False,
     )
     multipart_part_size: int = option(
         "MINIO_MULTIPART_PART_SIZE", DEFAULT_PART_SIZE,
@@ -286,6 +281,16 @@ class StorageOptions:
     gzip_extensions: tuple[str, ...] = option(
         "MINIO_GZIP_EXTENSIONS", DEFAULT_GZIP_EXTENSIONS, check.extensions,
         "The extensions `MINIO_GZIP` compresses (case-insensitive).",
+    )
+    num_parallel_uploads: int = option(  # the default was measured: benchmarks/results/throughput.md
+        "MINIO_NUM_PARALLEL_UPLOADS", 4, check.int_between(1, check.MAX_PARALLEL_PARTS, "parts"),
+        "Parts of one multipart upload in flight (1 to 16; `num_parallel_uploads=` overrides it). A file is "
+        "read range by range (no part buffers); a stream holds this many parts in memory.",
+    )
+    static_keep_only_hashed_files: bool = option(
+        "MINIO_STATIC_KEEP_ONLY_HASHED_FILES", False, check.boolean,
+        "`MinioManifestStaticStorage` stores only the hashed copies and the manifest (as WhiteNoise's "
+        "`KEEP_ONLY_HASHED_FILES`); not with `collectstatic --no-post-process`.",
     )
     static_upload_workers: int = option(
         # the default was measured: benchmarks/results/collectstatic.md

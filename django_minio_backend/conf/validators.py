@@ -22,6 +22,7 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 MIN_PART_SIZE = 5 * MiB  # S3's smallest multipart part (all but the last)
 MAX_PART_SIZE = 5 * GiB
+MAX_PARALLEL_PARTS = 16  # the default pool keeps 16 connections
 MAX_URL_EXPIRY = timedelta(days=7)  # SigV4 presigned URLs cannot live longer
 SSE_MODES = ("SSE-S3", "SSE-KMS", "SSE-C")
 ADDRESSING_STYLES = ("auto", "path", "virtual")

@@ -5,7 +5,10 @@ remembered: a 501 NotImplemented is an answer ("no"), and no probe ever runs twi
 
 - ``if-none-match-put`` / ``if-none-match-complete``: whether ``If-None-Match: *`` is honoured on
   PUT and on CompleteMultipartUpload, by a probe on a throwaway reserved key (PUT: create,
-  conditional create, delete). Where it is not, new-name saves fall back to HEAD then PUT (PUT) or
+  conditional create, delete). The first new-name multipart upload of a seekable file learns the
+  Complete answer in band instead (store.py): it claims its name, completes with the condition
+  over its own claim and, where refused, once more without it: one extra request, no probe
+  upload. Where it is not, new-name saves fall back to HEAD then PUT (PUT) or
   claim their name first (Complete), with one warning. MINIO_CONDITIONAL_WRITES states the PUT
   answer up front and skips the probe.
 - ``encryption:<mode>``: whether a write with SSE-C, SSE-KMS or SSE-S3 is confirmed by the
@@ -85,6 +88,14 @@ def honours_if_none_match(conn: Connection, bucket: str, on: str, probe_key: Cal
         return honoured
 
     return STATE.learn(conn.endpoint, f"if-none-match-{on}", learn)
+
+
+def learned_in_band(endpoint: str, on: str, honoured: bool) -> None:
+    """Record what an ordinary write showed about If-None-Match on ``on`` (warn once if ignored)."""
+    if not honoured and STATE.capability(endpoint, f"if-none-match-{on}") is None:
+        what = "PUT" if on == PUT else "CompleteMultipartUpload"
+        logger.warning("S3 endpoint %s ignores If-None-Match on %s. %s", endpoint, what, _FALLBACK[on])
+    STATE.remember(endpoint, f"if-none-match-{on}", honoured)
 
 
 def _refused(

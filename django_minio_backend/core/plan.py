@@ -20,7 +20,7 @@ from minio.helpers import genheaders
 from minio.sse import SseCustomerKey
 
 from ..conf.options import UPLOAD_KWARGS, StorageOptions
-from ..conf.validators import MIN_PART_SIZE
+from ..conf.validators import MAX_PARALLEL_PARTS, MIN_PART_SIZE
 from ..errors import ConfigurationError
 from . import encryption
 from .headers import object_headers
@@ -86,6 +86,7 @@ class UploadPlan:
     part_headers: dict[str, str] = field(default_factory=dict)  # sent on every UploadPart (SSE-C)
     part_size: int = 10 * 1024 * 1024
     single: bool = True  # one PUT (else multipart)
+    parallel: int = 1  # multipart parts in flight at once
     progress: Any = None
     encryption: str | None = None  # "SSE-C", "SSE-KMS", "SSE-S3": what the server must confirm
 
@@ -186,9 +187,23 @@ def plan_upload(
         part_headers=sse.headers() if isinstance(sse, SseCustomerKey) else {},
         part_size=max(part_size, MIN_PART_SIZE),
         single=single,
+        parallel=parallel_parts(options, upload_kwargs),
         progress=upload_kwargs.get("progress"),
         encryption=encryption.mode_of(headers),
     )
+
+
+def parallel_parts(options: StorageOptions, upload_kwargs: Mapping[str, Any]) -> int:
+    """Parts in flight per multipart upload: ``num_parallel_uploads``, else MINIO_NUM_PARALLEL_UPLOADS."""
+    given = upload_kwargs.get("num_parallel_uploads")
+    if given is None:
+        return options.num_parallel_uploads
+    if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= MAX_PARALLEL_PARTS:
+        raise ConfigurationError(
+            f"num_parallel_uploads must be a whole number from 1 to {MAX_PARALLEL_PARTS} (parts of one "
+            f"upload sent at once), not {given!r}."
+        )
+    return given
 
 
 def _buffer_head(

@@ -8,11 +8,17 @@
   changed on the way.
 - A conditional PUT whose earlier attempt may have reached the server counts a later 412 as
   success when the stored object's ETag is the MD5 of what we sent: a retry never stores twice.
+- ``RangeSource`` reads byte ranges of one seekable source from several threads (the parallel
+  parts of multipart.py): ``os.pread`` on a plain file's descriptor, which needs no shared
+  position and no lock; seek and read under one lock for anything else.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +60,62 @@ def exact_chunks(source: Any, length: int, name: str, *, last: bool, progress: A
         yield chunk
     if length == 0 and last and read_source(source, 1):
         raise too_long(name, 0)
+
+
+class RangeSource:
+    """Byte ranges of one seekable source, readable from several threads at once."""
+
+    def __init__(self, source: Any, fd: int | None) -> None:
+        self._source, self._fd = source, fd
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, source: Any) -> RangeSource:
+        """pread on the descriptor of a plain binary file, also inside wrappers whose read() is the
+        file's own (Django's File, a temporary file's wrapper); else seek and read under a lock."""
+        raw = source
+        for _ in range(4):
+            if isinstance(raw, (io.FileIO, io.BufferedReader, io.BufferedRandom)):
+                try:
+                    return cls(source, raw.fileno())
+                except (OSError, ValueError):
+                    break
+            inner = getattr(raw, "file", None)
+            if inner is None or not _reads_through(raw, inner):
+                break
+            raw = inner
+        return cls(source, None)
+
+    def reader(self, offset: int) -> _RangeReader:
+        return _RangeReader(self, offset)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        if self._fd is not None:
+            return os.pread(self._fd, size, offset)
+        with self._lock:
+            self._source.seek(offset)
+            return read_source(self._source, size)
+
+
+def _reads_through(outer: Any, inner: Any) -> bool:
+    """Whether ``outer.read`` is ``inner.read`` itself (no transformation in between)."""
+    outer_read, inner_read = getattr(outer, "read", None), getattr(inner, "read", None)
+    return getattr(outer_read, "__wrapped__", outer_read) == getattr(inner_read, "__wrapped__", inner_read)
+
+
+class _RangeReader:
+    """A file-like view reading forward from ``offset`` (what exact_chunks reads)."""
+
+    def __init__(self, ranges: RangeSource, offset: int) -> None:
+        self._ranges, self._offset = ranges, offset
+
+    def read(self, size: int) -> bytes:
+        try:
+            data = self._ranges.read_at(self._offset, size)
+        except OSError as error:
+            raise request.SourceError(f"reading the content failed: {error}") from error
+        self._offset += len(data)
+        return data
 
 
 def ended_early(name: str, got: int, declared: int) -> UploadSizeError:

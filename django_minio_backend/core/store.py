@@ -9,6 +9,7 @@ Its connection (pool and clients) is built on first use; see ``connection.py``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -32,11 +33,8 @@ from .conditional import (
     CLAIM_HEADER,
     CLAIM_SIZES,
     NameTaken,
-    claim,
-    claim_headers,
     is_claim,
     listed_is_claim,
-    release_claim,
     stat_is_claim,
     stored_etag,
 )
@@ -220,16 +218,15 @@ class ObjectStore:
             return put_single(self.connection, self.bucket, key, plan, new=new)
         if not new:
             return multipart.put_multipart(self.connection, self.bucket, key, plan)
+        claimed = functools.partial(multipart.put_claimed, self.connection, self.bucket, key, plan)
+        if self.capability(f"if-none-match-{capabilities.COMPLETE}") is None and plan.start is not None:
+            learn = functools.partial(capabilities.learned_in_band, self.endpoint, capabilities.COMPLETE)
+            return claimed(learn=learn)  # the first such upload learns the answer itself: no probe upload
         if self.honours_if_none_match(capabilities.COMPLETE, for_name=name):
             if stored_etag(self.connection, self.bucket, key) is not None:
                 raise NameTaken(key)
             return multipart.put_multipart(self.connection, self.bucket, key, plan, new=True)
-        claim(self.connection, self.bucket, key, claim_headers(plan.headers))
-        try:
-            return multipart.put_multipart(self.connection, self.bucket, key, plan)
-        except BaseException:
-            release_claim(self.connection, self.bucket, key)
-            raise
+        return claimed()
 
     def _require_encryption(self, name: str, plan: UploadPlan) -> None:
         """Refuse, before anything is stored, a write whose encryption the server does not confirm."""

@@ -10,8 +10,8 @@ If the ``with`` block raises, or ``abort()`` is called, or the file is garbage-c
 having been closed, nothing is stored: the first part is dropped, or the pipe fails the stream
 and the core aborts its multipart upload. A discarded file never completes an upload.
 
-Memory: the first part, then the pipe (2 MiB) and about three parts in the core while it reads
-one part and sends the one before (100 MiB written: +19 MiB peak RSS, tests/server/test_writer.py).
+Memory: the first part, then the pipe (2 MiB) and one part buffer per part in flight in the core
+(``num_parallel_uploads``; tests/server/test_writer.py bounds the peak RSS of a 100 MiB write).
 """
 
 from __future__ import annotations

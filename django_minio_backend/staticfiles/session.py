@@ -188,6 +188,12 @@ class CollectSession:
             path = found if isinstance(found, str) else None
         return path if path is not None and os.path.isfile(path) else None
 
+    def recorded_source(self, name: str) -> str | None:
+        """The local file collectstatic collected ``name`` from in this run (no finder lookup)."""
+        with self._lock:
+            path = self._sources.get(name)
+        return path if path is not None and os.path.isfile(path) else None
+
     def modified_time(self, name: str) -> datetime:
         """The stored time, or the epoch when the local source's content differs (aware, UTC)."""
         entry = self.entry(name)
@@ -226,8 +232,10 @@ class CollectSession:
         listing = self.listing()
         with self._lock:
             entry = listing.pop(name)
-            if entry is not None:
-                self._deleted[name] = Entry(-1, "", entry.last_modified) if self._clearing else entry
+            if entry is not None:  # a name deleted twice: the bucket still holds the first
+                self._deleted.setdefault(
+                    name, Entry(-1, "", entry.last_modified) if self._clearing else entry
+                )
 
     def save(
         self, name: str, prepare: Callable[[], PreparedFile], upload: Callable[[PreparedFile], None]
@@ -246,6 +254,20 @@ class CollectSession:
             return prepared
 
         self.uploader.submit(name, prepared_unless_unchanged, upload)
+
+    def note_staged(self, name: str, size: int) -> None:
+        """``name`` is held locally (to be uploaded later, or never): listed as stored from now on,
+        while a held delete of what the bucket stores under it stays held."""
+        listing = self.listing()
+        with self._lock:
+            listing.put(name, Entry(size, "", datetime.now(UTC)))
+
+    def keep_stored(self, name: str) -> None:
+        """Cancel the held delete of ``name``: what the bucket stores under it stays."""
+        with self._lock:
+            entry = self._deleted.pop(name, None)
+            if entry is not None and entry.size >= 0:
+                self.listing().put(name, entry)
 
     def flush(self) -> None:
         """Wait for every queued upload; raise the first failure."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.staticfiles.management.commands import collectstatic
+from django.core.management.base import CommandError
 
 
 class Command(collectstatic.Command):
@@ -23,6 +24,11 @@ class Command(collectstatic.Command):
         collecting = getattr(self.storage, "collecting", None)
         if collecting is None:
             return super().collect()
+        if getattr(self.storage, "keep_only_hashed", False) and not self.post_process:
+            raise CommandError(
+                "MINIO_STATIC_KEEP_ONLY_HASHED_FILES stores only the hashed copies, which "
+                "--no-post-process does not make: nothing would be stored. Drop one of the two."
+            )
         # The context ends (every upload finished, held deletes done) before the summary prints.
         with collecting() as session:
             self.session = session
