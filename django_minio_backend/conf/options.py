@@ -357,9 +357,7 @@ class StorageOptions:
     def effective_url_cache_timeout(self) -> int:
         """Seconds a cached URL may live: the configured value, clamped below the URL's expiry."""
         expiry = int(self.url_expiry.total_seconds())
-        if self.url_cache_timeout is None:
-            return int(expiry * 0.8)
-        return min(self.url_cache_timeout, expiry)
+        return int(expiry * 0.8) if self.url_cache_timeout is None else min(self.url_cache_timeout, expiry)
 
     @property
     def upload_part_size(self) -> int:
@@ -410,12 +408,9 @@ def unknown_key_error(key: str) -> ConfigurationError:
 
 
 def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
-    """Validate a storage's raw OPTIONS mapping and return the frozen options.
-
-    A value of None means "not set" for options whose default is None or derived. Raises
-    ConfigurationError naming the key for an unknown key, a wrong type or a bad value, and
-    PrivatePublicMixedError for a bucket listed as both private and public.
-    """
+    """Validate a storage's raw OPTIONS into the frozen options (None: "not set" where the default is
+    None or derived). ConfigurationError names the key of an unknown key, a wrong type or a bad
+    value; PrivatePublicMixedError names a bucket listed as both private and public."""
     for key in raw:
         if not is_known_key(key):
             raise unknown_key_error(key)
