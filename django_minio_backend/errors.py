@@ -34,6 +34,13 @@ class ObjectChangedError(StorageServerError):
     """
 
 
+class ChecksumMismatchError(StorageServerError):
+    """The bytes read from the server do not match the object's stored checksum (corrupted on the way).
+
+    Raised instead of handing out the last bytes of a read; the object itself may be intact.
+    """
+
+
 class ReadOnlyStorageError(PermissionError):
     """A write was attempted on a storage configured with MINIO_READ_ONLY."""
 

@@ -222,8 +222,13 @@ class StorageOptions:
         "[What a server can do](capabilities.md)): e.g. "
         '`{"presigned-post": False, "bucket-policies": False}`. Keys: `if-none-match-put` (as '
         "`MINIO_CONDITIONAL_WRITES`), `if-none-match-complete`, `bucket-policies`, `presigned-post`, "
-        "`encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
+        "`content-md5`, `tagging`, `encryption:SSE-C`, `encryption:SSE-KMS`, `encryption:SSE-S3`.",
     )
+    request_hook: Any = option("MINIO_REQUEST_HOOK", None, check.hook, "Called per request.", identity=False)
+    stat_cache: bool = option("MINIO_STAT_CACHE", False, check.boolean, "Cache exists/size/modified time "
+        "and image dimensions in Django's cache ([Observability](observability.md)).")
+    stat_cache_timeout: int = option("MINIO_STAT_CACHE_TIMEOUT", 300, check.whole_seconds, "Seconds kept.")
+    stat_cache_alias: str = option("MINIO_STAT_CACHE_ALIAS", "default", check.text, "Its `CACHES` alias.")
     health_check_timeout: float = option(
         "MINIO_HEALTH_CHECK_TIMEOUT", 3.0, check.seconds,
         "Upper bound, in seconds, on `is_minio_available()`.",
@@ -352,9 +357,7 @@ class StorageOptions:
     def effective_url_cache_timeout(self) -> int:
         """Seconds a cached URL may live: the configured value, clamped below the URL's expiry."""
         expiry = int(self.url_expiry.total_seconds())
-        if self.url_cache_timeout is None:
-            return int(expiry * 0.8)
-        return min(self.url_cache_timeout, expiry)
+        return int(expiry * 0.8) if self.url_cache_timeout is None else min(self.url_cache_timeout, expiry)
 
     @property
     def upload_part_size(self) -> int:
@@ -405,12 +408,9 @@ def unknown_key_error(key: str) -> ConfigurationError:
 
 
 def parse_options(raw: Mapping[str, Any]) -> StorageOptions:
-    """Validate a storage's raw OPTIONS mapping and return the frozen options.
-
-    A value of None means "not set" for options whose default is None or derived. Raises
-    ConfigurationError naming the key for an unknown key, a wrong type or a bad value, and
-    PrivatePublicMixedError for a bucket listed as both private and public.
-    """
+    """Validate a storage's raw OPTIONS into the frozen options (None: "not set" where the default is
+    None or derived). ConfigurationError names the key of an unknown key, a wrong type or a bad
+    value; PrivatePublicMixedError names a bucket listed as both private and public."""
     for key in raw:
         if not is_known_key(key):
             raise unknown_key_error(key)

@@ -32,6 +32,7 @@ CAPABILITIES = (
     "if-none-match-complete",
     "bucket-policies",
     "presigned-post",
+    "content-md5",
     "tagging",
     *(f"encryption:{mode}" for mode in SSE_MODES),
 )
@@ -341,6 +342,17 @@ def key_source(key: str, value: Any) -> Any:
         key,
         f"expected 32 bytes, a callable returning them, or a dotted path to one; got {_type_name(value)}",
         "See the README's server-side encryption section.",
+    )
+
+
+def hook(key: str, value: Any) -> Any:
+    """A callable, or the dotted path of one (imported when first used), or None."""
+    if value is None or callable(value) or (isinstance(value, str) and "." in value):
+        return value or None
+    raise fail(
+        key,
+        f"expected a callable or a dotted path to one, got {_type_name(value)}",
+        "Use e.g. 'myapp.metrics.on_request'.",
     )
 
 

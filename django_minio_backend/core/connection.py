@@ -5,6 +5,9 @@ that only signs URLs for MINIO_EXTERNAL_ENDPOINT) on first use, once, under a lo
 and deep-copies without them and rebuilds them when next used. Because the region is always
 known, signing never asks the server for a bucket's location: building a URL makes no request.
 
+Both clients and our own requests send through one :class:`events.ObservedPool` around the
+pool, the place where each request emits its event (see ``events.py``).
+
 One :class:`RetryPolicy` serves every request: urllib3 applies it to minio's requests (through
 the pool) and ``request.send`` applies it to the requests this package signs itself.
 
@@ -29,8 +32,9 @@ from minio.sse import SseCustomerKey
 
 from ..conf.network import ca_bundle_problem
 from ..conf.options import StorageOptions
+from ..conf.validators import import_dotted
 from ..errors import ConfigurationError
-from . import credentials, encryption
+from . import credentials, encryption, events
 
 POOL_SIZE = 16
 
@@ -111,6 +115,19 @@ def default_http_client(options: StorageOptions) -> urllib3.PoolManager:
     return options.http_client or build_http_client(options)
 
 
+def request_hook(options: StorageOptions) -> Any:
+    """MINIO_REQUEST_HOOK as a callable (a dotted path is imported here, on first use), or None."""
+    hook = options.request_hook
+    return import_dotted("MINIO_REQUEST_HOOK", hook) if isinstance(hook, str) else hook
+
+
+def observed_pool(options: StorageOptions, pool: Any, *, external: bool = False) -> events.ObservedPool:
+    """``pool`` wrapped so that each request emits its event (events.py)."""
+    return events.observed(
+        pool, endpoint=endpoint_url(options, external=external), hook=request_hook(options)
+    )
+
+
 def require_connection_settings(options: StorageOptions) -> None:
     """ConfigurationError naming what is missing to connect (endpoint, keys)."""
     required = [("MINIO_ENDPOINT", options.endpoint)]
@@ -134,7 +151,7 @@ def build_client(
         credentials=credentials.provider_for(options),  # asked before every request
         secure=options.external_use_https if external else options.use_https,
         region=options.region,
-        http_client=http_client,
+        http_client=observed_pool(options, http_client, external=external),  # type: ignore[arg-type]
     )
     if options.addressing_style == "virtual":
         client.enable_virtual_style_endpoint()
@@ -185,7 +202,7 @@ class Connection:
         self._given_http = http_client
         self._customer_key = customer_key
         self._lock = threading.Lock()
-        self._http: urllib3.PoolManager | None = None
+        self._http: events.ObservedPool | None = None
         self._client: Minio | None = None
         self._client_external: Minio | None = None
         self._base_url: BaseURL | None = None
@@ -208,14 +225,14 @@ class Connection:
         with self._lock:
             if self._client is not None:
                 return
-            http = self._given_http or default_http_client(self.options)
+            http = observed_pool(self.options, self._given_http or default_http_client(self.options))
             client = build_client(self.options, http)
             external = client if self.same_endpoints else build_client(self.options, http, external=True)
             self._http, self._client_external = http, external
             self._client = client  # last: it is what the properties test
 
     @property
-    def http(self) -> urllib3.PoolManager:
+    def http(self) -> events.ObservedPool:
         if self._client is None:
             self._build()
         return self._http  # type: ignore[return-value]

@@ -13,7 +13,13 @@ from minio.error import MinioException, S3Error
 
 from ..conf.options import StorageOptions
 from ..errors import ConfigurationError
-from .connection import build_client, build_http_client, endpoint_url, require_connection_settings
+from .connection import (
+    build_client,
+    build_http_client,
+    endpoint_url,
+    observed_pool,
+    require_connection_settings,
+)
 
 
 @dataclass
@@ -85,11 +91,14 @@ def probe(options: StorageOptions, *, bucket: str = "") -> MinioServerStatus:
 
 def _probe(options: StorageOptions, endpoint: str, deadline: float) -> MinioServerStatus:
     timeout = options.health_check_timeout
-    pool = build_http_client(
+    pool = observed_pool(
         options,
-        timeout=urllib3.Timeout(total=timeout, connect=timeout, read=timeout),
-        retries=False,
-        maxsize=1,
+        build_http_client(
+            options,
+            timeout=urllib3.Timeout(total=timeout, connect=timeout, read=timeout),
+            retries=False,
+            maxsize=1,
+        ),
     )
     try:
         client = build_client(options, pool)
@@ -124,7 +133,7 @@ def _s3_error_status(endpoint: str, error: S3Error) -> MinioServerStatus:
     return MinioServerStatus(False, f"{endpoint}: server error {error.code}: {error.message}", status=status)
 
 
-def _minio_live(pool: urllib3.PoolManager, endpoint: str, deadline: float) -> bool | None:
+def _minio_live(pool: Any, endpoint: str, deadline: float) -> bool | None:
     """True/False from MinIO's liveness page, or None where the server has no such page."""
     remaining = deadline - time.monotonic()
     if remaining <= 0.05:

@@ -38,7 +38,7 @@ from typing import Any
 from minio.datatypes import ListMultipartUploadsResult
 
 from ..errors import StorageServerError
-from . import request
+from . import checksums, request
 from .conditional import NameTaken, claim, claim_headers, release_claim, stored_etag
 from .connection import Connection
 from .plan import UploadPlan
@@ -272,7 +272,7 @@ def upload_part(
 ) -> str:
     """UploadPart ``number`` from ``body()``; its ETag."""
     query = {"partNumber": str(number), "uploadId": upload_id}
-    response, _ = request.send(
+    response, _ = checksums.send(
         conn, "PUT", bucket, key, headers=dict(plan.part_headers), body=body, length=size, query=query
     )
     request.check(response, bucket, key)

@@ -4,6 +4,8 @@
   declared length, raises UploadSizeError naming the object before the last byte goes out: the
   request is abandoned mid-body (its connection is closed, never reused), so the server stores
   nothing, and the pool stays usable.
+- Every PUT carries its body's Content-MD5 (``checksums.send``), so the server refuses a body
+  changed on the way.
 - A conditional PUT whose earlier attempt may have reached the server counts a later 412 as
   success when the stored object's ETag is the MD5 of what we sent: a retry never stores twice.
 - ``RangeSource`` reads byte ranges of one seekable source from several threads (the parallel
@@ -21,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import UnsupportedByServerError, UploadSizeError
-from . import encryption, request
+from . import checksums, encryption, request
 from .conditional import NameTaken, stored_etag
 from .connection import Connection
 from .plan import UploadPlan
@@ -53,7 +55,7 @@ def exact_chunks(source: Any, length: int, name: str, *, last: bool, progress: A
         remaining -= len(chunk)
         if remaining == 0 and last and read_source(source, 1):
             raise too_long(name, length)
-        if progress is not None:
+        if progress is not None and not checksums.is_hashing():
             progress.update(len(chunk))
         yield chunk
     if length == 0 and last and read_source(source, 1):
@@ -152,7 +154,7 @@ def put_single(conn: Connection, bucket: str, key: str, plan: UploadPlan, *, new
         plan.rewind()
         return exact_chunks(plan.source, plan.length, plan.name, last=True, progress=plan.progress)
 
-    response, attempts = request.send(
+    response, attempts = checksums.send(
         conn, "PUT", bucket, key, headers=headers, body=body, length=plan.length
     )
     if new and response.status == 412:

@@ -26,7 +26,7 @@ from minio.signer import sign_v4_s3
 from minio.time import to_amz_date, utcnow
 
 from ..errors import UploadSizeError
-from . import credentials
+from . import credentials, events
 from .connection import Connection
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -89,7 +89,8 @@ def send(
     policy = conn.retry
     for attempt in range(1, policy.attempts + 1):
         try:
-            response = request(conn, method, bucket, key, body=body(), **kwargs)
+            with events.attempt(attempt):
+                response = request(conn, method, bucket, key, body=body(), **kwargs)
         except (UploadSizeError, SourceError):
             raise
         except (urllib3.exceptions.HTTPError, OSError):

@@ -10,6 +10,10 @@ Every re-GET is pinned to the version the first GET returned: it carries ``If-Ma
 response's ETag, and its ETag and Content-Range are checked again. If the object was replaced or
 deleted meanwhile, the read raises ObjectChangedError; it never returns bytes of two versions
 and never returns fewer bytes than the object holds.
+
+A read from byte 0 to the end is checked against the object's stored MD5 where it has one
+(``core.checksums.ReadVerifier``): the chunk that completes a wrong object raises
+ChecksumMismatchError instead of being returned, and so does every read after it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import urllib3
 from django.core.files.base import File
 
+from ..core.checksums import ReadVerifier, stored_md5
 from ..core.store import ObjectStore
 from ..core.translate import changed
 from ..errors import StorageServerError
@@ -80,6 +85,7 @@ class ObjectReader(io.RawIOBase):
         self._response: Any = response
         self._position = 0
         self._resumptions = 0  # for the file's lifetime: a flaky connection costs bounded requests
+        self._verifier = ReadVerifier(stored_md5(response.headers), self._size, repr(name))
 
     @property
     def size(self) -> int:
@@ -104,6 +110,7 @@ class ObjectReader(io.RawIOBase):
         if target != self._position:
             self._drop_response()
             self._position = target
+            self._verifier.moved(target)
         return self._position
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
@@ -114,6 +121,7 @@ class ObjectReader(io.RawIOBase):
         while True:
             data, failure = self._read_some(wanted)
             if data:
+                self._verifier.update(data)  # raises rather than return the end of a wrong object
                 buffer[: len(data)] = data
                 self._position += len(data)
                 if self._position >= self._size:

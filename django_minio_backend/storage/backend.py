@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.images import get_image_dimensions
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 from django.utils import timezone
@@ -37,7 +38,7 @@ from ..errors import ReadOnlyStorageError, StorageServerError
 from ..files.reader import MinioFile, ObjectReader
 from ..files.writer import ObjectWriter, is_write_mode, open_writer
 from ..names import clean_name, directory_prefix
-from . import naming, urlcache
+from . import naming, statcache, urlcache
 from .asynchronous import AsyncStorageMixin
 from .compat import FourXMembers
 from .direct_uploads import DirectUploads
@@ -129,7 +130,7 @@ class MinioBackend(
             return self._open(name, mode)
         self._refuse_if_read_only("open for writing", name)
         plan = self._plan(name, ContentFile(b""))
-        on_close = partial(urlcache.forget, self.store, name)
+        on_close = partial(self._forget, name)
         return open_writer(self.store, plan, mode=mode, encoding=encoding, errors=errors, on_close=on_close)
 
     def _open(self, name: str, mode: str = "rb") -> MinioFile:
@@ -203,6 +204,7 @@ class MinioBackend(
     def _put(self, name: str, upload: Any, *, new: bool) -> None:
         self.store.put(name, self._plan(name, upload), new=new)
         urlcache.forget(self.store, name)
+        statcache.forget(self.store, name)
 
     def _writes_new_names(self, name: str = "") -> bool:
         """Whether new names are written conditionally (asked once per save; ``name`` for errors)."""
@@ -227,6 +229,7 @@ class MinioBackend(
         self._refuse_if_read_only("delete", name)
         self.store.delete(name)
         urlcache.forget(self.store, name)
+        statcache.forget(self.store, name)
 
     def delete_many(self, names: Iterable[str]) -> None:
         """Delete objects in bulk (1,000 keys per request); raise naming any that failed."""
@@ -237,25 +240,39 @@ class MinioBackend(
         self.store.delete_many(names)
         for name in names:
             urlcache.forget(self.store, name)
+            statcache.forget(self.store, name)
 
     # -- what is stored ------------------------------------------------------------------------
 
+    def _forget(self, name: str) -> None:
+        urlcache.forget(self.store, name)
+        statcache.forget(self.store, name)
+
     def exists(self, name: str) -> bool:
-        try:
-            self.stat(name)
-        except FileNotFoundError:
-            return False
-        return True
+        return self._known(name)["exists"]
+
+    def _known(self, name: str) -> dict[str, Any]:
+        """exists/size/modified/etag of ``name``: from the stat cache when on, else one HEAD."""
+        return statcache.entry(self.store, name, partial(self.stat, name))
+
+    def image_dimensions(self, name: str) -> tuple[int | None, int | None]:
+        """(width, height) of the image ``name``, as Django's ImageField reads them; kept in the
+        stat cache when it is on (``fields.ImageField`` asks here)."""
+        return statcache.dimensions(self.store, name, partial(self._measure, name))
+
+    def _measure(self, name: str) -> tuple[int | None, int | None]:
+        with self._open(name) as image:
+            return get_image_dimensions(image)
 
     def stat(self, name: str) -> Object:
         """The object's metadata (one HEAD request). Raises FileNotFoundError when missing."""
         return self.store.stat(name)
 
     def size(self, name: str) -> int:
-        return self.stat(name).size
+        return statcache.require(self._known(name), self.store, name)["size"]
 
     def get_modified_time(self, name: str) -> datetime:
-        return self._django_time(self.stat(name).last_modified)
+        return self._django_time(statcache.require(self._known(name), self.store, name)["modified"])
 
     @staticmethod
     def _django_time(moment: datetime) -> datetime:

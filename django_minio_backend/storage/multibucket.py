@@ -30,7 +30,7 @@ from ..core.connection import default_http_client
 from ..core.state import STATE
 from ..core.types import Object
 from ..errors import ConfigurationError
-from . import urlcache
+from . import statcache, urlcache
 from .asynchronous import AsyncStorageMixin
 
 _FULL_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<bucket>[^/]*)(?:/(?P<name>.*))?$", re.S)
@@ -287,6 +287,7 @@ class MinioMultiBucketStorage(AsyncStorageMixin, Storage):
         into._refuse_if_read_only("copy to", dst.name)
         backend.store.server_copy(src.name, dst.name, into=into.store, headers=kwargs.get("headers"))
         urlcache.forget(into.store, dst.name)
+        statcache.forget(into.store, dst.name)
         return str(dst)
 
     def rename(self, source: str, target: str, **kwargs: Any) -> str:

@@ -15,7 +15,6 @@ Requests (tested in tests/server/test_server_side.py):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -23,7 +22,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from ..core.store import ObjectStore
 from ..errors import StorageServerError
 from ..names import clean_name, directory_prefix
-from . import urlcache
+from . import statcache, urlcache
 
 
 class ServerSideOperations:
@@ -42,6 +41,7 @@ class ServerSideOperations:
         self._refuse_if_read_only("copy to", target)
         self.store.server_copy(source, target, headers=dict(headers) if headers is not None else None)
         urlcache.forget(self.store, target)
+        statcache.forget(self.store, target)
         return target
 
     def rename(self, source: str, target: str, *, headers: Mapping[str, str] | None = None) -> str:
@@ -64,6 +64,7 @@ class ServerSideOperations:
             ) from error
         finally:
             urlcache.forget(self.store, source)
+            statcache.forget(self.store, source)
         return target
 
     def delete_prefix(self, prefix: str, *, allow_empty: bool = False) -> int:
@@ -81,14 +82,20 @@ class ServerSideOperations:
                 + "; pass allow_empty=True if that is what you mean."
             )
         key_prefix = directory_prefix(self.options.location, prefix)
-        forget = partial(urlcache.forget_key, self.store) if self.options.url_caching_enabled else None
-        sent, failed = self.store.delete_under(key_prefix, forget)
+        sent, failed = self.store.delete_under(key_prefix, self._forget_key if self._caches_keys() else None)
         if failed:
             raise StorageServerError(
                 f"Could not delete {len(failed)} of {sent} objects under {prefix!r} in bucket "
                 f"{self.store.bucket!r}; first {failed[0]}"
             )
         return sent
+
+    def _caches_keys(self) -> bool:
+        return self.options.url_caching_enabled or self.options.stat_cache
+
+    def _forget_key(self, key: str) -> None:
+        urlcache.forget_key(self.store, key)
+        statcache.forget_key(self.store, key)
 
     def save_exactly(self, name: str, content: Any, *, replace: bool) -> str:
         """Store ``content`` under exactly ``name`` and return the ETag: never another name.
@@ -102,4 +109,5 @@ class ServerSideOperations:
         with self._uploading(name, content) as upload:
             etag = self.store.put(name, self._plan(name, upload), new=new)
         urlcache.forget(self.store, name)
+        statcache.forget(self.store, name)
         return etag

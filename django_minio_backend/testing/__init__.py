@@ -15,7 +15,8 @@
 The pytest plugin (``django_minio_backend.testing.pytest_plugin``) provides the ``s3_server``
 (alias ``minio_server``), ``minio_storages`` and ``s3_clean_buckets`` fixtures and skips
 ``@pytest.mark.s3_strict`` tests on moto. ``register_kind()`` adds a server kind of your own
-(``MINIO_TEST_SERVER=<kind>``). Nothing here imports moto or pytest until it is used.
+(``MINIO_TEST_SERVER=<kind>``). ``count_requests()`` and ``assert_max_requests(n)`` give a test
+a budget of S3 requests (``requests.py``). Nothing here imports moto or pytest until it is used.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from .server import KINDS, RunningServer, S3Server, register_kind
 from .servers import planned_kind, shared_server, start_server
 
 if TYPE_CHECKING:
+    from .requests import RequestLog, assert_max_requests, count_requests
     from .storages import (
         create_declared_buckets,
         empty_declared_buckets,
@@ -33,11 +35,15 @@ if TYPE_CHECKING:
     )
 
 _LAZY = ("create_declared_buckets", "empty_declared_buckets", "override_minio_storages", "storages_for")
+_REQUESTS = ("assert_max_requests", "count_requests", "RequestLog")
 
 __all__ = [
     "KINDS",
+    "RequestLog",
     "RunningServer",
     "S3Server",
+    "assert_max_requests",
+    "count_requests",
     "create_bucket",
     "create_declared_buckets",
     "empty_all_buckets",
@@ -54,6 +60,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # django.test is only imported when the STORAGES helpers are used, keeping the plugin cheap.
+    if name in _REQUESTS:
+        from . import requests
+
+        return getattr(requests, name)
     if name in _LAZY:
         from . import storages
 

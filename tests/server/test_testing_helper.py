@@ -250,7 +250,13 @@ def test_b_finds_the_bucket_emptied(minio_storages):
 
 def test_readme_example_runs_as_written(tmp_path, s3_server):
     files = readme_files()
-    assert set(files) == {"settings.py", "pytest.ini", "test_uploads.py", "test_uploads_unittest.py"}
+    assert set(files) == {
+        "settings.py",
+        "pytest.ini",
+        "test_uploads.py",
+        "test_uploads_unittest.py",
+        "test_budget.py",
+    }
     for filename, content in files.items():
         (tmp_path / filename).write_text(content)
     (tmp_path / "test_emptied_after.py").write_text(EMPTIED_AFTER)
@@ -273,7 +279,7 @@ def test_readme_example_runs_as_written(tmp_path, s3_server):
         timeout=300,
     )
     assert pytest_run.returncode == 0, pytest_run.stdout + pytest_run.stderr
-    assert "4 passed" in pytest_run.stdout, pytest_run.stdout
+    assert "5 passed" in pytest_run.stdout, pytest_run.stdout
     django_run = subprocess.run(
         [sys.executable, "-m", "django", "test", "--settings=settings", "-v", "2"],
         cwd=tmp_path,

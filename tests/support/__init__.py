@@ -290,3 +290,11 @@ def refused(response, content: bytes | None = None) -> bool:
     """The server refused the request: a 4xx answer (403 on RGW, 400 or 412 for an anonymous request
     on Swift) that does not carry ``content``. Tests assert this behaviour, not one server's code."""
     return 400 <= response.status < 500 and (content is None or content not in response.data)
+
+
+RECORDED_EVENTS: list = []
+
+
+def recorded_event(event) -> None:
+    """A MINIO_REQUEST_HOOK given by dotted path in tests: keeps the events it is called with."""
+    RECORDED_EVENTS.append(event)

@@ -13,7 +13,10 @@ to chosen requests:
 - ``status``: answer ``status`` (500, 503...) with an S3 error body, without asking the server;
 - ``status_after``: forward the request, let the server answer, then drop that answer and send
   ``status`` instead (a gateway failing after the server committed the request);
-- ``strip_header``: forward the request without the header named ``header`` (a gateway that drops it).
+- ``strip_header``: forward the request without the header named ``header`` (a gateway that drops it);
+- ``flip_request``: forward the request with byte ``after`` of its body inverted (a corrupted upload);
+- ``flip_response``: forward the answer with byte ``after`` of its body inverted (a corrupted download;
+  the byte must be in the answer's first 64 KiB).
 
 A fault applies to requests for which ``match(method, target)`` is true, ``times`` times (None:
 until cleared). The proxy also counts connections, including the most open at once.
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 LOOPBACK = "127.0.0.1"
 MAX_CONNECTIONS = 256
 MAX_HEAD_BYTES = 64 * 1024
+MAX_FLIPPED_BODY = 64 * 1024 * 1024
 CHUNK = 64 * 1024
 S3_CODES = {500: "InternalError", 502: "BadGateway", 503: "SlowDown", 504: "GatewayTimeout"}
 
@@ -212,7 +216,12 @@ class FaultProxy:
                 body_bytes, buffer = buffer[:length], buffer[length:]
                 if fault is not None and fault.kind == "strip_header":
                     head, fault = _strip_header(head, fault.header), None
-                if fault is None or fault.kind in ("delay", "cut_response", "stall_response", "status_after"):
+                if fault is not None and fault.kind == "flip_request":
+                    body = body_bytes + _receive(connection.client, length - len(body_bytes))
+                    connection.upstream.sendall(head + _flipped(body, fault.after))
+                    continue
+                responding = ("delay", "cut_response", "stall_response", "status_after", "flip_response")
+                if fault is None or fault.kind in responding:
                     connection.response_fault = fault
                     connection.upstream.sendall(head + body_bytes)
                     _copy(connection.client, connection.upstream, length - len(body_bytes))
@@ -239,6 +248,7 @@ class FaultProxy:
 
     def _pump_responses(self, connection: _Connection) -> None:
         sent = 0
+        flip: list | None = None
         try:
             while not connection.closed.is_set():
                 data = connection.upstream.recv(CHUNK)
@@ -253,6 +263,10 @@ class FaultProxy:
                 if fault is not None and fault.kind == "status_after":
                     connection.client.sendall(_error_response(fault.status, "PUT"))
                     break
+                if fault is not None and fault.kind == "flip_response":
+                    flip = [fault.after, False]  # body bytes still to pass; headers passed
+                if flip is not None:
+                    data, flip = _flip_on_the_way(data, flip)
                 if fault is not None and fault.kind == "stall_response":
                     connection.client.sendall(data[: fault.after])
                     connection.closed.wait()
@@ -303,6 +317,40 @@ def _copy(source: socket.socket, sink: socket.socket, length: int) -> None:
             raise OSError("client closed mid-body")
         sink.sendall(data)
         length -= len(data)
+
+
+def _receive(source: socket.socket, length: int) -> bytes:
+    if length > MAX_FLIPPED_BODY:
+        raise OSError("body too large for flip_request")
+    data = bytearray()
+    while len(data) < length:
+        chunk = source.recv(min(CHUNK, length - len(data)))
+        if not chunk:
+            raise OSError("client closed mid-body")
+        data += chunk
+    return bytes(data)
+
+
+def _flip_on_the_way(data: bytes, flip: list) -> tuple[bytes, list | None]:
+    """Invert body byte ``flip[0]`` of an answer that arrives in chunks; (chunk, what is left to do)."""
+    start = 0
+    if not flip[1]:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return data, flip
+        start, flip[1] = end + 4, True
+    at = start + flip[0]
+    if at < len(data):
+        return _flipped(data, at), None
+    flip[0] -= len(data) - start
+    return data, flip
+
+
+def _flipped(data: bytes, at: int) -> bytes:
+    """``data`` with the byte at ``at`` inverted (unchanged when ``at`` is past its end)."""
+    if at >= len(data):
+        return data
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 def _discard(source: socket.socket, length: int) -> None:

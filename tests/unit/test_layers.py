@@ -29,6 +29,8 @@ RANKS = {
     "uploads": 6,
     "checks": 7,
     "models": 8,
+    "fields": 8,
+    "toolbar": 8,
     "apps": 8,
     "forms": 8,
     "drf": 8,
