@@ -126,6 +126,7 @@ def test_a_failing_part_aborts_the_upload_and_stores_nothing(minio_settings, cou
     assert any("uploadId=" in line and line.startswith("DELETE ") for line in counter.lines())
 
 
+@pytest.mark.s3_needs("conditional-put")  # else new names are HEAD then PUT, whatever their size
 def test_the_first_big_new_name_save_learns_completion_without_a_probe_upload(
     minio_settings, counter, name, data
 ):
