@@ -35,6 +35,7 @@ from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoo
 from datetime import datetime
 from typing import Any
 
+import urllib3
 from minio.datatypes import ListMultipartUploadsResult
 
 from ..errors import StorageServerError
@@ -309,16 +310,7 @@ def complete(
     headers = {**(headers or {}), "Content-Type": "application/xml"}  # SSE-C: the key again
     if new:
         headers["If-None-Match"] = "*"
-    response, attempts = request.send(
-        conn,
-        "POST",
-        bucket,
-        key,
-        headers=headers,
-        body=lambda: body,
-        length=len(body),
-        query={"uploadId": upload_id},
-    )
+    response, attempts = _send_completion(conn, bucket, key, upload_id, body, headers)
     expected = multipart_etag(etags)
     if attempts > 1 and response.status in (404, 412) and stored_etag(conn, bucket, key) == expected:
         return expected  # an earlier attempt completed it
@@ -333,6 +325,22 @@ def complete(
     return expected
 
 
+def _send_completion(
+    conn: Connection, bucket: str, key: str, upload_id: str, body: bytes, headers: dict[str, str]
+) -> tuple[urllib3.BaseHTTPResponse, int]:
+    """One CompleteMultipartUpload POST of ``body``, with the retry policy: (response, attempts)."""
+    return request.send(
+        conn,
+        "POST",
+        bucket,
+        key,
+        headers=headers,
+        body=lambda: body,
+        length=len(body),
+        query={"uploadId": upload_id},
+    )
+
+
 def complete_learning(
     conn: Connection, bucket: str, key: str, upload_id: str, etags: list[str], headers: dict[str, str]
 ) -> tuple[str, bool]:
@@ -345,32 +353,14 @@ def complete_learning(
     body = completion_body(etags)
     expected = multipart_etag(etags)
     sent = {**headers, "Content-Type": "application/xml"}
-    response, attempts = request.send(
-        conn,
-        "POST",
-        bucket,
-        key,
-        headers={**sent, "If-None-Match": "*"},
-        body=lambda: body,
-        length=len(body),
-        query={"uploadId": upload_id},
-    )
+    response, attempts = _send_completion(conn, bucket, key, upload_id, body, {**sent, "If-None-Match": "*"})
     if response.status in (404, 412) and attempts > 1 and stored_etag(conn, bucket, key) == expected:
         return expected, False  # an earlier attempt completed over the claim: the condition was ignored
     refused = response.status == 412
     if not refused and response.status != 501:
         request.check_completed(response, bucket, key)
         return expected, False
-    response, _ = request.send(
-        conn,
-        "POST",
-        bucket,
-        key,
-        headers=sent,
-        body=lambda: body,
-        length=len(body),
-        query={"uploadId": upload_id},
-    )
+    response, _ = _send_completion(conn, bucket, key, upload_id, body, sent)
     if response.status == 404 and stored_etag(conn, bucket, key) != expected:
         raise UploadGone(key)
     if response.status != 404:
