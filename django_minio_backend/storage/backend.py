@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -157,10 +158,13 @@ class MinioBackend(
             buckets.ensure_once(self.store, public=self.is_bucket_public)
         if self._writes_new_names(name):
             saved = self._save_new(name, content, max_length)
-        elif self.replace_existing:
-            saved = self._replace(self._available_name(name, max_length, conditional=False), content)
-        else:
-            with naming.head_then_put_lock(self.bucket, self.store.key(name)):
+        else:  # HEAD then PUT; saves of one name in this process take turns unless they replace
+            turn = (
+                nullcontext()
+                if self.replace_existing
+                else naming.head_then_put_lock(self.bucket, self.store.key(name))
+            )
+            with turn:
                 saved = self._replace(self._available_name(name, max_length, conditional=False), content)
         validate_file_name(saved, allow_relative_path=True)
         return saved
